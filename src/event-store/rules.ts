@@ -1,0 +1,83 @@
+// The request rules every event store implementation enforces the same way: checked here
+// once, before a store touches its log, so the memory and PostgreSQL stores cannot drift.
+
+import { createHash } from 'node:crypto';
+import type { AppendRequest, ReadStreamRequest, SubscribeRequest } from './event-store.ts';
+import { MAX_EVENTS_PER_APPEND, MAX_PAGE_SIZE, MAX_PAYLOAD_BYTES } from './event-store.ts';
+import {
+  DuplicateEventIdError,
+  InvalidRequestError,
+  LimitExceededError,
+  MissingTenantError,
+} from './errors.ts';
+
+export function checkAppend(request: AppendRequest): void {
+  if (request.tenantId === '') throw new MissingTenantError();
+  if (request.stream.aggregateId === '') throw new InvalidRequestError('aggregate id is required');
+  if (request.stream.aggregateType === '') throw new InvalidRequestError('aggregate type is required');
+  checkCount('expected version', request.expectedVersion);
+  if (request.events.length === 0) throw new InvalidRequestError('an append needs at least one event');
+  if (request.events.length > MAX_EVENTS_PER_APPEND) {
+    throw new LimitExceededError(`an append holds at most ${MAX_EVENTS_PER_APPEND} events, got ${request.events.length}`);
+  }
+  const seen = new Set<string>();
+  for (const [index, event] of request.events.entries()) {
+    if (event.eventId === '') throw new InvalidRequestError(`event ${index + 1}: event id is required`);
+    if (event.eventType === '') throw new InvalidRequestError(`event ${index + 1}: event type is required`);
+    if (event.payload.byteLength > MAX_PAYLOAD_BYTES) {
+      throw new LimitExceededError(`event ${index + 1}: payload is ${event.payload.byteLength} bytes, at most ${MAX_PAYLOAD_BYTES}`);
+    }
+    if (seen.has(event.eventId)) throw new DuplicateEventIdError(`event id ${event.eventId} appears twice in the batch`);
+    seen.add(event.eventId);
+  }
+  const lastVersion = request.expectedVersion + request.events.length;
+  if (!Number.isSafeInteger(lastVersion)) throw new InvalidRequestError('stream version out of range');
+}
+
+export function checkReadStream(request: ReadStreamRequest): void {
+  if (request.tenantId === '') throw new MissingTenantError();
+  if (request.aggregateId === '') throw new InvalidRequestError('aggregate id is required');
+  checkCount('from version', request.fromVersion);
+  checkCount('max count', request.maxCount);
+}
+
+export function checkSubscribe(request: SubscribeRequest): void {
+  if (request.tenantId === '') throw new MissingTenantError();
+  checkCount('from position', request.fromPosition);
+}
+
+/** 0 asks for the store's page limit; anything larger is cut to it. */
+export function pageSize(maxCount: number): number {
+  return maxCount === 0 ? MAX_PAGE_SIZE : Math.min(maxCount, MAX_PAGE_SIZE);
+}
+
+/**
+ * What makes two appends "the same batch" for idempotency: the stream, the expected version
+ * and every event's identity and bytes. Metadata the client may legitimately restamp on a
+ * retry (its clock, correlation ids) is left out.
+ */
+export function batchFingerprint(request: AppendRequest): string {
+  const hash = createHash('sha256');
+  const field = (value: string | Uint8Array): void => {
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    hash.update(`${bytes.byteLength}:`);
+    hash.update(bytes);
+  };
+  field(request.stream.aggregateType);
+  field(request.stream.aggregateId);
+  field(String(request.expectedVersion));
+  for (const event of request.events) {
+    field(event.eventId);
+    field(event.eventType);
+    field(String(event.eventVersion));
+    field(event.contentType);
+    field(event.payload);
+  }
+  return hash.digest('hex');
+}
+
+function checkCount(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidRequestError(`${name} must be a whole number from 0 up, got ${value}`);
+  }
+}
