@@ -1,0 +1,108 @@
+// The event store served over gRPC: any EventStore implementation behind the `eventstore.v1`
+// protocol, so the bank's write and read sides can run in other processes than the store.
+
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import type { EventStore } from '../event-store/event-store.ts';
+import { eventStoreService, packageDefinition, SERVICE_NAME } from '../event-store/grpc/proto.ts';
+import {
+  appendRequestFromWire,
+  appendResultToWire,
+  readStreamRequestFromWire,
+  streamPageToWire,
+} from '../event-store/grpc/wire.ts';
+import { decoded, withTolerantDecoding } from './decoding.ts';
+import { statusOf } from './status.ts';
+import type { FailedStatus } from './status.ts';
+import { serveSubscription } from './subscribe.ts';
+
+export interface ServerOptions {
+  /** How long a subscription may stay silent before an empty heartbeat response. */
+  readonly heartbeatMs?: number;
+  /** How long shutdown waits for calls in flight before cutting them off. */
+  readonly shutdownGraceMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface EventStoreServer {
+  readonly server: Server;
+  /** Binds `host:port` (port 0 picks a free one) and resolves to the port bound. */
+  listen(address: string): Promise<number>;
+  /** Stops accepting calls, ends open subscriptions cleanly, lets calls in flight finish. */
+  shutdown(): Promise<void>;
+}
+
+/** What every RPC handler needs: the store, and how to report a failed call. */
+export interface CallContext {
+  readonly store: EventStore;
+  readonly fail: (method: string, error: unknown) => FailedStatus;
+}
+
+export function buildServer(store: EventStore, options: ServerOptions = {}): EventStoreServer {
+  const log = options.log ?? ((line: string): void => console.error(line));
+  const context: CallContext = {
+    store,
+    fail: (method, error) => {
+      const failed = statusOf(error, (unexpected) => log(`${method}: unexpected error: ${describe(unexpected)}`));
+      log(`${method} failed: ${status[failed.code]}: ${failed.details}`);
+      return failed;
+    },
+  };
+  const subscriptions = new Set<AbortController>();
+  const subscriptionOptions = { heartbeatMs: options.heartbeatMs ?? 15_000, subscriptions };
+  const implementation: UntypedServiceImplementation = {
+    Append: (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => void append(context, call, callback),
+    ReadStream: (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>) => void readStream(context, call, callback),
+    Subscribe: (call: ServerWritableStream<unknown, object>) => void serveSubscription(context, subscriptionOptions, call),
+  };
+
+  const server = new Server();
+  server.addService(withTolerantDecoding(eventStoreService), implementation);
+  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+  new ReflectionService(packageDefinition).addToServer(server);
+
+  return {
+    server,
+    listen: (address) =>
+      new Promise((resolve, reject) => {
+        server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+      }),
+    shutdown: async () => {
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      for (const subscription of subscriptions) subscription.abort();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), options.shutdownGraceMs ?? 5_000)));
+      if ((await Promise.race([drained, grace])) === 'late') server.forceShutdown();
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function append(context: CallContext, call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>): Promise<void> {
+  try {
+    const request = appendRequestFromWire(decoded(call.request));
+    callback(null, appendResultToWire(await context.store.append(request)));
+  } catch (error) {
+    callback(context.fail('Append', error));
+    return;
+  }
+}
+
+async function readStream(context: CallContext, call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>): Promise<void> {
+  try {
+    const request = readStreamRequestFromWire(decoded(call.request));
+    callback(null, streamPageToWire(await context.store.readStream(request)));
+  } catch (error) {
+    callback(context.fail('ReadStream', error));
+    return;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
