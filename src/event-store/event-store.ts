@@ -34,6 +34,9 @@ export interface NewEvent {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** What a writer's codec makes of one domain event; the command handler adds the ids. */
+export type EncodedEvent = Pick<NewEvent, 'eventType' | 'eventVersion' | 'contentType' | 'payload'>;
+
 /** An event as the store gives it back: where it sits in its stream and in the global log. */
 export interface RecordedEvent extends NewEvent {
   readonly tenantId: string;

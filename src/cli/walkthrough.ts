@@ -1,0 +1,118 @@
+// The guided tour `pnpm start` gives: commands on the write side, events flowing to the read
+// models, queries on the read side, a refused command, a closed account. Every number it
+// prints comes from a real command or query against the store it was given.
+
+import { isDeepStrictEqual } from 'node:util';
+import type { BankAccountCommand } from '../domain/bank-account.ts';
+import { formatCents } from '../domain/money.ts';
+import { getAccountsByCustomer, getAccountSummary } from '../read-side/account-summary/queries.ts';
+import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
+import { getTransactionHistory } from '../read-side/transaction-history/queries.ts';
+import type { Bank } from '../wire.ts';
+import { describeRejection } from './messages.ts';
+
+export interface WalkthroughOptions {
+  readonly bank: Bank;
+  readonly storeDescription: string;
+  readonly newId: () => string;
+  readonly print: (line?: string) => void;
+}
+
+export async function runWalkthrough({ bank, storeDescription, newId, print }: WalkthroughOptions): Promise<void> {
+  const customerId = `customer-${newId().slice(-12)}`;
+  const checking = newId();
+  const savings = newId();
+  const lastPositions: number[] = [];
+
+  const send = async (label: string, command: BankAccountCommand): Promise<void> => {
+    const outcome = await bank.handle(command);
+    if (outcome.status === 'rejected') throw new Error(`the walkthrough's command was refused: ${describeRejection(outcome.rejection)}`);
+    lastPositions.push(outcome.lastGlobalPosition);
+    const events = outcome.events.map((event) => event.type).join(', ');
+    print(`  ${label.padEnd(52)} → ${events} (stream version ${outcome.lastVersion}, log position ${outcome.lastGlobalPosition})`);
+  };
+  const money = (amountCents: number, description: string, accountId: string) =>
+    ({ accountId, amountCents, description, transactionId: newId() });
+
+  print('CQRS with event sourcing: a small bank');
+  print(`Event store: ${storeDescription}`);
+  print(`Customer ${customerId}, checking account ${checking}, savings account ${savings}`);
+
+  print();
+  print('Step 1 · Write side: commands become events');
+  print('  Each command is checked by the BankAccount aggregate, rebuilt from its own events;');
+  print("  if the rules hold, the new events are appended to the account's stream.");
+  await send('OpenAccount    checking, Checking, initial 1000.00', {
+    type: 'OpenAccount',
+    data: { accountId: checking, customerId, accountType: 'Checking', initialBalanceCents: 100_000 },
+  });
+  await send('OpenAccount    savings, Savings, initial 5000.00', {
+    type: 'OpenAccount',
+    data: { accountId: savings, customerId, accountType: 'Savings', initialBalanceCents: 500_000 },
+  });
+  await send('DepositMoney   checking, 500.00 "Salary deposit"', { type: 'DepositMoney', data: money(50_000, 'Salary deposit', checking) });
+  await send('WithdrawMoney  checking, 200.00 "ATM withdrawal"', { type: 'WithdrawMoney', data: money(20_000, 'ATM withdrawal', checking) });
+  await send('DepositMoney   savings, 1000.00 "Bonus deposit"', { type: 'DepositMoney', data: money(100_000, 'Bonus deposit', savings) });
+
+  print();
+  print('Step 2 · From events to read models');
+  print('  The projector follows the event log on its own and updates the read models, so the');
+  print('  read side is eventually consistent. We wait until it has seen our last event.');
+  const lastPosition = Math.max(...lastPositions);
+  await bank.projector.waitFor(lastPosition);
+  print(`  Read models caught up to log position ${bank.projector.position}:`);
+  print(`  AccountSummary at ${bank.accountSummaries.position}, TransactionHistory at ${bank.transactionHistories.position}; this run added ${lastPositions.length} events.`);
+
+  print();
+  print('Step 3 · Read side: queries answered from the read models alone');
+  print(`  GetAccountSummary(checking)`);
+  printSummary(print, getAccountSummary(bank.accountSummaries, { accountId: checking }));
+  print(`  GetTransactionHistory(checking)`);
+  for (const row of getTransactionHistory(bank.transactionHistories, { accountId: checking })) {
+    const signed = `${row.type === 'Deposit' ? '+' : '-'}${formatCents(row.amountCents)}`;
+    print(`    ${signed.padStart(10)}  ${row.description.padEnd(16)} balance after ${formatCents(row.balanceAfterCents)}`);
+  }
+  print(`  GetAccountsByCustomer(${customerId})`);
+  for (const summary of getAccountsByCustomer(bank.accountSummaries, { customerId })) printSummary(print, summary);
+
+  print();
+  print('Step 4 · A business rule says no');
+  const overdraft = await bank.handle({ type: 'WithdrawMoney', data: money(500_000, 'Overdraft attempt', checking) });
+  print('  WithdrawMoney  checking, 5000.00 "Overdraft attempt"');
+  if (overdraft.status === 'accepted') throw new Error('the overdraft was accepted: the rules are broken');
+  print(`  → refused: ${describeRejection(overdraft.rejection)}`);
+  print(`  Nothing was appended (the stream stays at version ${overdraft.version}), so the read models are unchanged:`);
+  printSummary(print, getAccountSummary(bank.accountSummaries, { accountId: checking }));
+
+  print();
+  print('Step 5 · Closing an account');
+  lastPositions.length = 0;
+  await send('CloseAccount   savings, "Customer request"', { type: 'CloseAccount', data: { accountId: savings, reason: 'Customer request' } });
+  await bank.projector.waitFor(lastPositions[0]!);
+  print('  GetAccountSummary(savings)');
+  printSummary(print, getAccountSummary(bank.accountSummaries, { accountId: savings }));
+
+  print();
+  print('Step 6 · What this showed');
+  const rebuilt = await bank.rebuild();
+  const same = isDeepStrictEqual(rebuilt.accountSummaries.all(), bank.accountSummaries.all())
+    && rebuilt.transactionHistories.accountIds().every((accountId) =>
+      isDeepStrictEqual(rebuilt.transactionHistories.of(accountId), bank.transactionHistories.of(accountId)));
+  print(`  (Just now, fresh read models were rebuilt from the whole log, up to position ${rebuilt.projector.position}:`);
+  print(`   ${same ? 'they equal the live ones' : 'they DIFFER from the live ones'}.)`);
+  print('  1. Commands go to the write side, where the aggregate enforces the rules and emits events.');
+  print('  2. Events are the only record: appended with an expected version, never changed.');
+  print('  3. A projector turns the event log into read models shaped for each question.');
+  print('  4. Queries read those models alone; they trail the writes by a moment (eventual consistency).');
+  print('  5. A refused command writes nothing, so nothing downstream changes.');
+  print('  6. Read models can be thrown away and rebuilt from the log at any time.');
+}
+
+function printSummary(print: (line: string) => void, summary: AccountSummary | undefined): void {
+  if (summary === undefined) {
+    print('    (no such account in the read model)');
+    return;
+  }
+  const count = `${summary.transactionCount} transaction${summary.transactionCount === 1 ? '' : 's'}`;
+  print(`    ${summary.accountType.padEnd(9)} balance ${formatCents(summary.balanceCents).padStart(9)} · ${count} · ${summary.status}`);
+}

@@ -1,0 +1,128 @@
+// Read side: the projector follows the event log and feeds every read model, in global
+// order, from the position the read models reflect. It is the only bridge from the write
+// side to the read side, and it goes through the event store, never around it.
+
+import type { EventStore, RecordedEvent } from '../event-store/event-store.ts';
+import { decode, isBankAccountEvent } from '../domain/bank-account-codec.ts';
+import type { Projection } from './projection.ts';
+
+export class ProjectionTimeoutError extends Error {}
+
+interface Waiter {
+  readonly position: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export interface ProjectorOptions {
+  readonly store: EventStore;
+  readonly tenantId: string;
+  readonly projections: readonly Projection[];
+  /** Told of every event after the read models took it in (the CLI's watch and trace). */
+  readonly onApplied?: (recorded: RecordedEvent) => void;
+}
+
+export class Projector {
+  private positionSeen = 0;
+  private readonly waiters = new Set<Waiter>();
+  private readonly stopping = new AbortController();
+  private running: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private markCaughtUp: () => void = () => {};
+  private failCaughtUp: (error: Error) => void = () => {};
+  /** Settles once the read models have taken in the whole log as it stood at start. */
+  readonly caughtUp: Promise<void> = new Promise((resolve, reject) => {
+    this.markCaughtUp = resolve;
+    this.failCaughtUp = reject;
+  });
+
+  constructor(private readonly options: ProjectorOptions) {
+    this.caughtUp.catch(() => {}); // a failure also reaches waitFor; nobody has to listen here
+  }
+
+  /** The global position of the last event the read models have seen. */
+  get position(): number {
+    return this.positionSeen;
+  }
+
+  start(): void {
+    if (this.running !== undefined) return;
+    const fromPosition = Math.min(...this.options.projections.map((projection) => projection.position)) + 1;
+    this.positionSeen = fromPosition - 1;
+    this.running = this.follow(fromPosition);
+  }
+
+  /**
+   * Resolves once the read models reflect `position`: how a caller reads its own writes
+   * on an eventually consistent read side. Rejects if that takes longer than `timeoutMs`.
+   */
+  waitFor(position: number, timeoutMs = 5_000): Promise<void> {
+    if (this.positionSeen >= position) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new ProjectionTimeoutError(
+          `the read models did not reach position ${position} within ${timeoutMs} ms (they are at ${this.positionSeen})`,
+        ));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        position,
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+  }
+
+  private async follow(fromPosition: number): Promise<void> {
+    const { store, tenantId, projections } = this.options;
+    try {
+      for await (const message of store.subscribe({ tenantId, fromPosition, signal: this.stopping.signal })) {
+        if (message.kind === 'caught-up') {
+          this.markCaughtUp();
+          continue;
+        }
+        const recorded = message.event;
+        if (isBankAccountEvent(recorded)) {
+          const projected = {
+            event: decode(recorded),
+            globalPosition: recorded.globalPosition,
+            version: recorded.version,
+            recordedAt: new Date(recorded.recordedAtMs).toISOString(),
+          };
+          for (const projection of projections) {
+            if (projection.position < recorded.globalPosition) projection.apply(projected);
+          }
+        }
+        this.positionSeen = recorded.globalPosition;
+        this.options.onApplied?.(recorded);
+        this.settleWaiters();
+      }
+      if (!this.stopping.signal.aborted) this.fail(new Error('the event store ended the subscription'));
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private settleWaiters(): void {
+    for (const waiter of this.waiters) {
+      if (waiter.position <= this.positionSeen) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure = new Error(`the projector stopped: ${error.message}`, { cause: error });
+    this.failCaughtUp(this.failure);
+    for (const waiter of this.waiters) waiter.reject(this.failure);
+    this.waiters.clear();
+  }
+}

@@ -1,0 +1,81 @@
+// Composition: builds the write side (the BankAccount command handler) and the read side
+// (the projector and its read models) around one event store. main.ts calls this; nothing
+// else builds these parts, so the whole architecture can be read from this page.
+
+import { v7 as uuidv7 } from 'uuid';
+import { bankAccount } from './domain/bank-account.ts';
+import type { BankAccountCommand, BankAccountEvent, BankAccountRejection } from './domain/bank-account.ts';
+import { accountStream, decode, encode } from './domain/bank-account-codec.ts';
+import type { EventStore, RecordedEvent } from './event-store/event-store.ts';
+import { createCommandHandler } from './write-side/command-handler.ts';
+import type { CommandHandler } from './write-side/command-handler.ts';
+import { AccountSummaryProjection } from './read-side/account-summary/account-summary.ts';
+import { TransactionHistoryProjection } from './read-side/transaction-history/transaction-history.ts';
+import { Projector } from './read-side/projector.ts';
+
+export type BankCommandHandler = CommandHandler<BankAccountCommand, BankAccountEvent, BankAccountRejection>;
+
+export interface ReadSide {
+  readonly accountSummaries: AccountSummaryProjection;
+  readonly transactionHistories: TransactionHistoryProjection;
+  readonly projector: Projector;
+}
+
+export interface Bank extends ReadSide {
+  /** The write side's entry: send a command, get the new events or the rule that refused it. */
+  readonly handle: BankCommandHandler;
+  /** Replays the whole log into fresh read models, as if the live ones had been thrown away. */
+  rebuild(): Promise<ReadSide>;
+  /** Stops the projector; the store is the caller's to close. */
+  stop(): Promise<void>;
+}
+
+export interface BankOptions {
+  readonly store: EventStore;
+  readonly tenantId: string;
+  readonly newId?: () => string;
+  readonly now?: () => number;
+  readonly onApplied?: (recorded: RecordedEvent) => void;
+}
+
+export function wireBank(options: BankOptions): Bank {
+  const { store, tenantId, newId = uuidv7, now = Date.now } = options;
+  const handle = createCommandHandler({
+    store,
+    tenantId,
+    decider: bankAccount,
+    streamOf: (command: BankAccountCommand) => accountStream(command.data.accountId),
+    encode,
+    decode,
+    newEventId: newId,
+    now,
+  });
+  const readSide = wireReadSide(options);
+  readSide.projector.start();
+  return {
+    handle,
+    ...readSide,
+    rebuild: () => rebuildReadSide({ store, tenantId }),
+    stop: () => readSide.projector.stop(),
+  };
+}
+
+/** Fresh, empty read models and a projector to fill them from the log (not yet started). */
+export function wireReadSide(options: Pick<BankOptions, 'store' | 'tenantId' | 'onApplied'>): ReadSide {
+  const accountSummaries = new AccountSummaryProjection();
+  const transactionHistories = new TransactionHistoryProjection();
+  const projector = new Projector({ ...options, projections: [accountSummaries, transactionHistories] });
+  return { accountSummaries, transactionHistories, projector };
+}
+
+/** Fresh read models filled from position 0 up to the end of the log as it stands now. */
+export async function rebuildReadSide(options: Pick<BankOptions, 'store' | 'tenantId' | 'onApplied'>): Promise<ReadSide> {
+  const readSide = wireReadSide(options);
+  readSide.projector.start();
+  try {
+    await readSide.projector.caughtUp;
+  } finally {
+    await readSide.projector.stop();
+  }
+  return readSide;
+}

@@ -1,0 +1,35 @@
+// The walkthrough as a newcomer runs it: `pnpm start -- --memory`, one process, no server.
+import { describe, expect, it } from 'vitest';
+import { run } from '../support/child-process.ts';
+
+describe('pnpm start -- --memory', () => {
+  it('runs the whole walkthrough with the right balances and exits 0', async () => {
+    const result = await run('pnpm', ['start', '--', '--memory']);
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+    const out = result.stdout;
+    expect(out).toMatch(/Checking\s+balance\s+1300\.00 · 2 transactions · Open/);
+    expect(out).toMatch(/\+500\.00\s+Salary deposit\s+balance after 1500\.00/);
+    expect(out).toMatch(/-200\.00\s+ATM withdrawal\s+balance after 1300\.00/);
+    expect(out).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Open/);
+    expect(out).toContain('refused: Insufficient funds: balance 1300.00, asked 5000.00');
+    expect(out).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Closed/);
+    expect(out).toContain('Read models caught up to log position 5');
+  });
+
+  it('also takes --memory without the separator, and EVENT_STORE_MODE=memory', async () => {
+    const direct = await run('pnpm', ['start', '--memory']);
+    expect(direct.code).toBe(0);
+    expect(direct.stdout).toContain('Event store: in memory');
+    const byEnvironment = await run('pnpm', ['start'], { env: { EVENT_STORE_MODE: 'memory' } });
+    expect(byEnvironment.code).toBe(0);
+    expect(byEnvironment.stdout).toContain('Event store: in memory');
+  });
+
+  it('describes its options with --help', async () => {
+    const result = await run('pnpm', ['start', '--', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('--memory');
+    expect(result.stdout).toContain('EVENT_STORE_ADDR');
+  });
+});
