@@ -1,0 +1,240 @@
+// The event store on PostgreSQL: the backend that keeps events across restarts and lets
+// several server processes share one log. Same rules as the in-memory store, enforced by
+// one SQL function per append and read back in pages by global position.
+
+import pg from 'pg';
+import type { Pool } from 'pg';
+import type {
+  AppendRequest,
+  AppendResult,
+  EventStore,
+  ReadStreamRequest,
+  RecordedEvent,
+  StreamPage,
+  SubscribeRequest,
+  SubscriptionMessage,
+} from '../event-store.ts';
+import { ConcurrencyError, IdempotencyKeyReusedError, InvalidRequestError, StoreUnavailableError } from '../errors.ts';
+import { batchFingerprint, checkAppend, checkReadStream, checkSubscribe, pageSize } from '../rules.ts';
+import { translateDatabaseError } from './database-errors.ts';
+import { NotificationListener } from './listener.ts';
+import { migrate, notificationChannel } from './migrations.ts';
+import type { PostgresEventStoreOptions, ResolvedOptions } from './options.ts';
+import { describeDatabase, resolveOptions } from './options.ts';
+import type { Row } from './rows.ts';
+import { bigintColumn, EVENT_COLUMNS, optionalText, text, toRecordedEvent } from './rows.ts';
+import { Doorbell, Wakeups } from './wakeups.ts';
+
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+/** Events a subscription reads per query: its memory stays flat however long the log. */
+const LOG_PAGE_SIZE = 200;
+
+export class PostgresEventStore implements EventStore {
+  private readonly schema: string;
+  private readonly wakeups = new Wakeups();
+  private readonly listener: NotificationListener;
+  private closed = false;
+
+  /** Connects, creates or upgrades the schema, and returns the store ready to serve. */
+  static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const resolved = resolveOptions(options);
+    const database = describeDatabase(resolved.connectionString);
+    const pool = new pg.Pool({
+      connectionString: resolved.connectionString,
+      max: resolved.poolMax,
+      statement_timeout: resolved.statementTimeoutMs,
+      idle_in_transaction_session_timeout: resolved.idleInTransactionTimeoutMs,
+      connectionTimeoutMillis: resolved.connectTimeoutMs,
+      application_name: 'eventstore',
+      keepAlive: true,
+    });
+    // An idle connection the server drops (restart, failover) is discarded by the pool;
+    // without a listener its error would end the process.
+    pool.on('error', () => undefined);
+    try {
+      await migrate(pool, resolved.schema);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw translateDatabaseError(error, database);
+    }
+    return new PostgresEventStore(pool, resolved, database);
+  }
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly options: ResolvedOptions,
+    private readonly database: string,
+  ) {
+    this.schema = `"${options.schema}"`;
+    this.listener = new NotificationListener({
+      clientConfig: {
+        connectionString: options.connectionString,
+        connectionTimeoutMillis: options.connectTimeoutMs,
+        application_name: 'eventstore-listener',
+        keepAlive: true,
+      },
+      channel: notificationChannel(options.schema),
+      onAppended: (tenantId) => (tenantId === undefined ? this.wakeups.wakeAll() : this.wakeups.wake(tenantId)),
+      onListening: () => this.wakeups.wakeAll(),
+    });
+  }
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    checkAppend(request);
+    const [row] = await this.query(appendQuery(this.options.schema, request));
+    if (row === undefined) throw new Error('append_events returned no row');
+    const outcome = text(row, 'outcome');
+    const lastVersion = bigintColumn(row, 'last_version');
+    const lastGlobalPosition = bigintColumn(row, 'last_global_position');
+    const { aggregateId, aggregateType } = request.stream;
+    switch (outcome) {
+      case 'appended':
+        // Subscriptions in this process hear of it now; other processes by NOTIFY.
+        this.wakeups.wake(request.tenantId);
+        return { lastVersion, lastGlobalPosition };
+      case 'replayed':
+        return { lastVersion, lastGlobalPosition };
+      case 'key-reused':
+        throw new IdempotencyKeyReusedError(`idempotency key ${request.idempotencyKey} was used for another batch`);
+      case 'conflict':
+        throw new ConcurrencyError({
+          tenantId: request.tenantId,
+          aggregateId,
+          expectedVersion: request.expectedVersion,
+          actualVersion: lastVersion,
+          actualGlobalPosition: lastGlobalPosition,
+        });
+      case 'type-mismatch':
+        throw new InvalidRequestError(`stream ${aggregateId} holds ${optionalText(row, 'stream_type')} events, not ${aggregateType}`);
+      default:
+        throw new Error(`append_events answered an unknown outcome ${outcome}`);
+    }
+  }
+
+  async readStream(request: ReadStreamRequest): Promise<StreamPage> {
+    checkReadStream(request);
+    const size = pageSize(request.maxCount);
+    const where = `e.tenant_id = $1 AND e.aggregate_id = $2`;
+    if (request.direction === 'forward') {
+      const first = Math.max(request.fromVersion, 1);
+      // One row more than the page tells whether anything is left after it.
+      const rows = await this.query({
+        text: `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events e WHERE ${where} AND e.version >= $3 ORDER BY e.version LIMIT $4`,
+        values: [request.tenantId, request.aggregateId, first, size + 1],
+      });
+      const events = rows.slice(0, size).map(toRecordedEvent);
+      return { events, isEnd: rows.length <= size, nextFromVersion: first + events.length };
+    }
+    const from = request.fromVersion === 0 ? Number.MAX_SAFE_INTEGER : request.fromVersion;
+    const rows = await this.query({
+      text: `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events e WHERE ${where} AND e.version <= $3 ORDER BY e.version DESC LIMIT $4`,
+      values: [request.tenantId, request.aggregateId, from, size],
+    });
+    const events = rows.map(toRecordedEvent);
+    // Versions are consecutive, so the page ends right above the next one to read.
+    const nextFromVersion = (events[0]?.version ?? 0) - events.length;
+    return { events, isEnd: nextFromVersion === 0, nextFromVersion };
+  }
+
+  async *subscribe(request: SubscribeRequest): AsyncIterable<SubscriptionMessage> {
+    checkSubscribe(request);
+    const { tenantId, signal } = request;
+    const prefix = request.aggregateIdPrefix ?? '';
+    const stopped = (): boolean => this.closed || signal?.aborted === true;
+    const doorbell = new Doorbell();
+    const leave = this.wakeups.add(tenantId, doorbell.ring);
+    try {
+      // Listening before the first read, so no commit falls between the read and the wait.
+      await this.listener.start();
+      let from = Math.max(request.fromPosition, 1);
+      let caughtUp = false;
+      while (!stopped()) {
+        doorbell.reset();
+        const page = await this.readLogPage(tenantId, prefix, from);
+        for (const event of page.events) {
+          if (stopped()) return;
+          yield { kind: 'event', event };
+        }
+        from = page.nextPosition;
+        if (!page.isEnd) continue;
+        if (!caughtUp) {
+          caughtUp = true;
+          yield { kind: 'caught-up' };
+        }
+        await doorbell.wait(this.options.fallbackPollMs, signal);
+      }
+    } catch (error) {
+      if (stopped()) return;
+      throw error;
+    } finally {
+      leave();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeups.wakeAll();
+    await this.listener.close();
+    await this.pool.end();
+  }
+
+  /**
+   * One page of a tenant's log from a position on. The page is cut before the prefix
+   * filter, so a prefix that matches little still moves the cursor a page at a time.
+   */
+  private async readLogPage(tenantId: string, prefix: string, from: number): Promise<{ events: RecordedEvent[]; nextPosition: number; isEnd: boolean }> {
+    const rows = await this.query({
+      text: `SELECT page.global_position AS scanned_position, ${EVENT_COLUMNS}
+        FROM (SELECT global_position FROM ${this.schema}.events
+               WHERE tenant_id = $1 AND global_position >= $2 ORDER BY global_position LIMIT $3) page
+        LEFT JOIN ${this.schema}.events e ON e.global_position = page.global_position AND starts_with(e.aggregate_id, $4)
+        ORDER BY page.global_position`,
+      values: [tenantId, from, LOG_PAGE_SIZE, prefix],
+    });
+    const last = rows.at(-1);
+    return {
+      events: rows.filter((row) => row['event_id'] !== null).map(toRecordedEvent),
+      nextPosition: last === undefined ? from : bigintColumn(last, 'scanned_position') + 1,
+      isEnd: rows.length < LOG_PAGE_SIZE,
+    };
+  }
+
+  private async query(query: { text: string; values: unknown[] }): Promise<Row[]> {
+    if (this.closed) throw new StoreUnavailableError('the PostgreSQL event store is closed');
+    try {
+      return (await this.pool.query<Row>(query)).rows;
+    } catch (error) {
+      throw translateDatabaseError(error, this.database);
+    }
+  }
+}
+
+/** The one statement an append is: exported so tests can run it inside a transaction they hold open. */
+export function appendQuery(schema: string, request: AppendRequest): { text: string; values: unknown[] } {
+  const { events } = request;
+  const optional = <T>(pick: (event: (typeof events)[number]) => T | undefined): Array<T | null> => events.map((e) => pick(e) ?? null);
+  return {
+    text: `SELECT * FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+    values: [
+      request.tenantId,
+      request.stream.aggregateId,
+      request.stream.aggregateType,
+      request.expectedVersion,
+      request.idempotencyKey || null,
+      request.idempotencyKey ? batchFingerprint(request) : null,
+      events.map((e) => e.eventId),
+      events.map((e) => e.eventType),
+      events.map((e) => e.eventVersion),
+      events.map((e) => (e.contentType === '' ? DEFAULT_CONTENT_TYPE : e.contentType)),
+      events.map((e) => e.payload),
+      optional((e) => e.contentSchema),
+      optional((e) => e.correlationId),
+      optional((e) => e.causationId),
+      optional((e) => e.actorId),
+      optional((e) => e.clientTimestampMs),
+      optional((e) => e.payloadSha256),
+      optional((e) => (e.headers === undefined ? undefined : JSON.stringify(e.headers))),
+    ],
+  };
+}
