@@ -1,0 +1,182 @@
+// The event store port over gRPC: the write side appends and the read side subscribes
+// through this client exactly as through the in-memory store, while the log lives in an
+// `eventstore.v1` server (ours, `pnpm event-store`, or any other that speaks the protocol).
+
+import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
+import type { MethodDefinition } from '@grpc/proto-loader';
+import type {
+  AppendRequest,
+  AppendResult,
+  EventStore,
+  ReadStreamRequest,
+  StreamPage,
+  SubscribeRequest,
+  SubscriptionMessage,
+} from './event-store.ts';
+import { StoreUnavailableError } from './errors.ts';
+import { errorFromStatus, isServiceError } from './grpc/errors-from-status.ts';
+import type { CallSite } from './grpc/errors-from-status.ts';
+import { methods } from './grpc/proto.ts';
+import {
+  appendRequestToWire,
+  appendResultFromWire,
+  readStreamRequestToWire,
+  streamPageFromWire,
+  subscribeRequestToWire,
+  subscribeResponseFromWire,
+} from './grpc/wire.ts';
+
+export interface GrpcEventStoreOptions {
+  /** `host:port` of the server. */
+  readonly address: string;
+  /** How long `connect` waits for the server to answer. Default 3 s. */
+  readonly connectTimeoutMs?: number;
+  /** Deadline of each Append and ReadStream call. Default 10 s. */
+  readonly callTimeoutMs?: number;
+  /** How long a subscription keeps trying to reconnect before it fails. Default 30 s. */
+  readonly reconnectGiveUpMs?: number;
+}
+
+/** A full page of large events is bigger than gRPC's 4 MiB default. */
+const MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+/** Subscribe failures worth a reconnect: the server or the network went away, not a refusal. */
+const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED]);
+
+export class GrpcEventStore implements EventStore {
+  private readonly subscriptions = new Set<AbortController>();
+  private closed = false;
+
+  private constructor(
+    private readonly client: Client,
+    private readonly options: Required<GrpcEventStoreOptions>,
+  ) {}
+
+  /**
+   * Connects and waits until the server answers, so a missing server is reported here,
+   * promptly, rather than by the first command. Rejects with StoreUnavailableError naming
+   * the address when nothing answers within `connectTimeoutMs`.
+   */
+  static async connect(options: GrpcEventStoreOptions): Promise<GrpcEventStore> {
+    const settings = { connectTimeoutMs: 3_000, callTimeoutMs: 10_000, reconnectGiveUpMs: 30_000, ...options };
+    const unavailable = (why: string): StoreUnavailableError =>
+      new StoreUnavailableError(`no event store server answered at ${settings.address}: ${why}`);
+    let client: Client;
+    try {
+      client = new Client(settings.address, credentials.createInsecure(), { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES });
+    } catch (error) {
+      throw unavailable(error instanceof Error ? error.message : String(error));
+    }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.waitForReady(Date.now() + settings.connectTimeoutMs, (error) => (error ? reject(error) : resolve()));
+      });
+    } catch {
+      client.close();
+      throw unavailable(`no answer within ${settings.connectTimeoutMs} ms`);
+    }
+    return new GrpcEventStore(client, settings);
+  }
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    const site = { tenantId: request.tenantId, aggregateId: request.stream.aggregateId, expectedVersion: request.expectedVersion };
+    return appendResultFromWire(await this.unary(methods.append, appendRequestToWire(request), site));
+  }
+
+  async readStream(request: ReadStreamRequest): Promise<StreamPage> {
+    const site = { tenantId: request.tenantId, aggregateId: request.aggregateId };
+    return streamPageFromWire(await this.unary(methods.readStream, readStreamRequestToWire(request), site));
+  }
+
+  /**
+   * Yields the server's events and its first caught-up marker; later empty responses are
+   * heartbeats and skipped. When the connection breaks it reconnects, with backoff, from
+   * the position after the last event it yielded, so the caller sees no gap and no repeat.
+   */
+  async *subscribe(request: SubscribeRequest): AsyncIterable<SubscriptionMessage> {
+    const controller = new AbortController();
+    const { signal } = controller;
+    const abort = (): void => controller.abort();
+    request.signal?.addEventListener('abort', abort, { once: true });
+    if (request.signal?.aborted === true || this.closed) abort();
+    this.subscriptions.add(controller);
+    const site = { address: this.options.address, tenantId: request.tenantId };
+    let fromPosition = request.fromPosition;
+    let caughtUp = false;
+    let attempt = 0;
+    let failingSinceMs: number | undefined;
+    try {
+      while (!signal.aborted) {
+        const call = this.client.makeServerStreamRequest(
+          methods.subscribe.path,
+          methods.subscribe.requestSerialize,
+          methods.subscribe.responseDeserialize,
+          subscribeRequestToWire({ ...request, fromPosition }),
+        );
+        const cancel = (): void => call.cancel();
+        signal.addEventListener('abort', cancel, { once: true });
+        try {
+          for await (const response of call) {
+            attempt = 0;
+            failingSinceMs = undefined;
+            const event = subscribeResponseFromWire(response);
+            if (event === undefined) {
+              if (caughtUp) continue;
+              caughtUp = true;
+              yield { kind: 'caught-up' };
+            } else {
+              fromPosition = event.globalPosition + 1;
+              yield { kind: 'event', event };
+            }
+          }
+        } catch (error) {
+          if (signal.aborted) return;
+          if (!isServiceError(error) || !TRANSIENT.has(error.code)) throw errorFromStatus(error, site);
+        } finally {
+          signal.removeEventListener('abort', cancel);
+          call.cancel();
+        }
+        // The stream ended or broke without anyone asking: the server went away. Follow on.
+        failingSinceMs ??= Date.now();
+        if (Date.now() - failingSinceMs > this.options.reconnectGiveUpMs) {
+          throw new StoreUnavailableError(`lost the event store at ${this.options.address} and could not reconnect`);
+        }
+        await pause(Math.min(100 * 2 ** attempt++, 2_000), signal);
+      }
+    } finally {
+      request.signal?.removeEventListener('abort', abort);
+      this.subscriptions.delete(controller);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const subscription of this.subscriptions) subscription.abort();
+    this.client.close();
+  }
+
+  private unary(method: MethodDefinition<object, object>, request: object, site: Omit<CallSite, 'address'>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        new Metadata(),
+        { deadline: Date.now() + this.options.callTimeoutMs },
+        (error, response) => (error ? reject(errorFromStatus(error, { ...site, address: this.options.address })) : resolve(response)),
+      );
+    });
+  }
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
