@@ -6,14 +6,16 @@ import { v7 as uuidv7 } from 'uuid';
 import { bankAccount } from './domain/bank-account.ts';
 import type { BankAccountCommand, BankAccountEvent, BankAccountRejection } from './domain/bank-account.ts';
 import { accountStream, decode, encode } from './domain/bank-account-codec.ts';
-import type { EventStore, RecordedEvent } from './event-store/event-store.ts';
+import type { EventStore } from './event-store/event-store.ts';
 import { createCommandHandler } from './write-side/command-handler.ts';
-import type { CommandHandler } from './write-side/command-handler.ts';
+import type { CommandHandler, CommandStep } from './write-side/command-handler.ts';
 import { AccountSummaryProjection } from './read-side/account-summary/account-summary.ts';
 import { TransactionHistoryProjection } from './read-side/transaction-history/transaction-history.ts';
 import { Projector } from './read-side/projector.ts';
+import type { ProjectorOptions } from './read-side/projector.ts';
 
 export type BankCommandHandler = CommandHandler<BankAccountCommand, BankAccountEvent, BankAccountRejection>;
+export type BankCommandStep = CommandStep<BankAccountEvent, BankAccountRejection>;
 
 export interface ReadSide {
   readonly accountSummaries: AccountSummaryProjection;
@@ -24,18 +26,18 @@ export interface ReadSide {
 export interface Bank extends ReadSide {
   /** The write side's entry: send a command, get the new events or the rule that refused it. */
   readonly handle: BankCommandHandler;
-  /** Replays the whole log into fresh read models, as if the live ones had been thrown away. */
-  rebuild(): Promise<ReadSide>;
+  /** Replays the log into fresh read models, as if the live ones had been thrown away. */
+  rebuild(options?: Pick<ReadSideOptions, 'until' | 'onApplied'>): Promise<ReadSide>;
   /** Stops the projector; the store is the caller's to close. */
   stop(): Promise<void>;
 }
 
-export interface BankOptions {
-  readonly store: EventStore;
-  readonly tenantId: string;
+export type ReadSideOptions = Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'until'>;
+
+export interface BankOptions extends Omit<ReadSideOptions, 'until'> {
   readonly newId?: () => string;
   readonly now?: () => number;
-  readonly onApplied?: (recorded: RecordedEvent) => void;
+  readonly observeCommands?: (step: BankCommandStep) => void;
 }
 
 export function wireBank(options: BankOptions): Bank {
@@ -49,19 +51,20 @@ export function wireBank(options: BankOptions): Bank {
     decode,
     newEventId: newId,
     now,
+    ...(options.observeCommands === undefined ? {} : { observe: options.observeCommands }),
   });
   const readSide = wireReadSide(options);
   readSide.projector.start();
   return {
     handle,
     ...readSide,
-    rebuild: () => rebuildReadSide({ store, tenantId }),
+    rebuild: (replay = {}) => rebuildReadSide({ store, tenantId, ...replay }),
     stop: () => readSide.projector.stop(),
   };
 }
 
 /** Fresh, empty read models and a projector to fill them from the log (not yet started). */
-export function wireReadSide(options: Pick<BankOptions, 'store' | 'tenantId' | 'onApplied'>): ReadSide {
+export function wireReadSide(options: ReadSideOptions): ReadSide {
   const accountSummaries = new AccountSummaryProjection();
   const transactionHistories = new TransactionHistoryProjection();
   const projector = new Projector({ ...options, projections: [accountSummaries, transactionHistories] });
@@ -69,7 +72,7 @@ export function wireReadSide(options: Pick<BankOptions, 'store' | 'tenantId' | '
 }
 
 /** Fresh read models filled from position 0 up to the end of the log as it stands now. */
-export async function rebuildReadSide(options: Pick<BankOptions, 'store' | 'tenantId' | 'onApplied'>): Promise<ReadSide> {
+export async function rebuildReadSide(options: ReadSideOptions): Promise<ReadSide> {
   const readSide = wireReadSide(options);
   readSide.projector.start();
   try {

@@ -18,8 +18,15 @@ export interface ProjectorOptions {
   readonly store: EventStore;
   readonly tenantId: string;
   readonly projections: readonly Projection[];
-  /** Told of every event after the read models took it in (the CLI's watch and trace). */
+  /** Told when one read model has taken in an event (the CLI's --trace times each). */
+  readonly onProjected?: (projection: Projection, recorded: RecordedEvent) => void;
+  /** Told of every event after all read models took it in (the CLI's watch). */
   readonly onApplied?: (recorded: RecordedEvent) => void;
+  /**
+   * Where to stop, for a read model "as it stood then": the projector takes the log up to the
+   * first event this refuses and then stops, as if that were the end of the log.
+   */
+  readonly until?: (recorded: RecordedEvent) => boolean;
 }
 
 export class Projector {
@@ -89,6 +96,10 @@ export class Projector {
           continue;
         }
         const recorded = message.event;
+        if (this.options.until?.(recorded) === false) {
+          this.markCaughtUp();
+          return;
+        }
         if (isBankAccountEvent(recorded)) {
           const projected = {
             event: decode(recorded),
@@ -97,7 +108,9 @@ export class Projector {
             recordedAt: new Date(recorded.recordedAtMs).toISOString(),
           };
           for (const projection of projections) {
-            if (projection.position < recorded.globalPosition) projection.apply(projected);
+            if (projection.position >= recorded.globalPosition) continue;
+            projection.apply(projected);
+            this.options.onProjected?.(projection, recorded);
           }
         }
         this.positionSeen = recorded.globalPosition;

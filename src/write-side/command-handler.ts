@@ -32,7 +32,16 @@ export interface CommandHandlerOptions<Command, Event, State, Rejection> {
   readonly newEventId: () => string;
   readonly now: () => number;
   readonly retry?: RetryPolicy;
+  /** Told of each step as it happens: the CLI's --trace shows the path a command took. */
+  readonly observe?: (step: CommandStep<Event, Rejection>) => void;
 }
+
+export type CommandStep<Event, Rejection> =
+  | { readonly step: 'read'; readonly stream: StreamId; readonly eventsRead: number; readonly version: number; readonly attempt: number }
+  | { readonly step: 'decided'; readonly events: readonly Event[] }
+  | { readonly step: 'refused'; readonly rejection: Rejection }
+  | { readonly step: 'conflict'; readonly expectedVersion: number; readonly actualVersion: number; readonly attempt: number }
+  | { readonly step: 'appended'; readonly expectedVersion: number; readonly lastVersion: number; readonly lastGlobalPosition: number };
 
 export interface RetryPolicy {
   /** Attempts in all, the first included, before a conflict is given up on. */
@@ -49,7 +58,7 @@ export type CommandHandler<Command, Event, Rejection> = (command: Command) => Pr
 export function createCommandHandler<Command, Event, State, Rejection>(
   options: CommandHandlerOptions<Command, Event, State, Rejection>,
 ): CommandHandler<Command, Event, Rejection> {
-  const { store, tenantId, decider, retry = DEFAULT_RETRY } = options;
+  const { store, tenantId, decider, retry = DEFAULT_RETRY, observe = () => {} } = options;
 
   return async function handle(command) {
     const stream = options.streamOf(command);
@@ -59,9 +68,11 @@ export function createCommandHandler<Command, Event, State, Rejection>(
       const history = await readWholeStream(store, { tenantId, aggregateId: stream.aggregateId });
       const state = history.map(options.decode).reduce(decider.evolve, decider.initialState);
       const version = history.at(-1)?.version ?? 0;
+      observe({ step: 'read', stream, eventsRead: history.length, version, attempt });
 
       const decision = decider.decide(command, state);
       if (!decision.accepted) {
+        observe({ step: 'refused', rejection: decision.rejection });
         return { status: 'rejected', rejection: decision.rejection, version, eventsRead: history.length };
       }
       if (decision.events.length === 0) {
@@ -69,6 +80,7 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         const unchanged = { expectedVersion: version, eventsRead: history.length, lastVersion: version, lastGlobalPosition };
         return { status: 'accepted', events: [], ...unchanged, attempts: attempt };
       }
+      observe({ step: 'decided', events: decision.events });
       try {
         const appended = await store.append({
           tenantId,
@@ -82,17 +94,20 @@ export function createCommandHandler<Command, Event, State, Rejection>(
             clientTimestampMs: options.now(),
           })),
         });
+        const { lastVersion, lastGlobalPosition } = appended;
+        observe({ step: 'appended', expectedVersion: version, lastVersion, lastGlobalPosition });
         return {
           status: 'accepted',
           events: decision.events,
           expectedVersion: version,
           eventsRead: history.length,
-          lastVersion: appended.lastVersion,
-          lastGlobalPosition: appended.lastGlobalPosition,
+          lastVersion,
+          lastGlobalPosition,
           attempts: attempt,
         };
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= retry.maxAttempts) throw error;
+        observe({ step: 'conflict', expectedVersion: version, actualVersion: error.actualVersion, attempt });
         await sleep(jitter(retry, attempt + 1));
       }
     }
