@@ -45,7 +45,8 @@ export class PostgresEventStore implements EventStore {
       statement_timeout: resolved.statementTimeoutMs,
       idle_in_transaction_session_timeout: resolved.idleInTransactionTimeoutMs,
       connectionTimeoutMillis: resolved.connectTimeoutMs,
-      application_name: 'eventstore',
+      // Named by schema, so pg_stat_activity shows which store a connection serves.
+      application_name: `eventstore/${resolved.schema}`,
       keepAlive: true,
     });
     // An idle connection the server drops (restart, failover) is discarded by the pool;
@@ -70,7 +71,7 @@ export class PostgresEventStore implements EventStore {
       clientConfig: {
         connectionString: options.connectionString,
         connectionTimeoutMillis: options.connectTimeoutMs,
-        application_name: 'eventstore-listener',
+        application_name: `eventstore-listener/${options.schema}`,
         keepAlive: true,
       },
       channel: notificationChannel(options.schema),

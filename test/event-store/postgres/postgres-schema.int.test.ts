@@ -1,0 +1,116 @@
+// What the PostgreSQL store promises beyond the contract: its schema comes up when several
+// servers start at once, the database itself keeps events append-only, subscribers hear
+// other processes' appends in milliseconds and again after their LISTEN connection is lost.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../../src/event-store/errors.ts';
+import { PostgresEventStore } from '../../../src/event-store/postgres/postgres-event-store.ts';
+import type { PostgresStoreUnderTest } from '../../support/postgres.ts';
+import { describePostgres, dropSchema, freshSchemaName, startPostgresStore, withClient } from '../../support/postgres.ts';
+import { account, appendMany, newEvent, newTenant, takeEvents } from '../contract.ts';
+
+describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) => {
+  it('comes up when four stores migrate an empty schema at once', async () => {
+    const schema = freshSchemaName();
+    const started = await Promise.allSettled(Array.from({ length: 4 }, () => PostgresEventStore.connect({ connectionString: databaseUrl, schema })));
+    try {
+      expect(started.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+      const applied = await withClient(databaseUrl, (c) => c.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`));
+      expect(applied.rows.map((r) => r.version)).toEqual([1, 2]);
+    } finally {
+      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+      await dropSchema(databaseUrl, schema);
+    }
+  });
+
+  it('says the database is unreachable with a typed error', async () => {
+    const refused = await PostgresEventStore.connect({ connectionString: 'postgres://postgres@127.0.0.1:1/test', connectTimeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect((refused as Error).message).toMatch(/PostgreSQL at 127\.0\.0\.1:1\/test is unavailable/);
+  });
+
+  describe('on one store', () => {
+    let under: PostgresStoreUnderTest | undefined;
+    let other: PostgresStoreUnderTest | undefined;
+    beforeAll(async () => {
+      under = await startPostgresStore(databaseUrl);
+      // A second store on the schema with a fallback poll too slow to matter: what it
+      // delivers in time, it heard through LISTEN/NOTIFY.
+      other = await startPostgresStore(databaseUrl, { schema: under.schema, fallbackPollMs: 60_000 });
+    });
+    afterAll(async () => {
+      await other?.store.close();
+      await under?.stop();
+    });
+    const stores = (): { under: PostgresStoreUnderTest; other: PostgresStoreUnderTest } => {
+      if (under === undefined || other === undefined) throw new Error('the stores did not start');
+      return { under, other };
+    };
+
+    it('refuses to update, delete or truncate events', async () => {
+      const { under } = stores();
+      const tenantId = newTenant();
+      await appendMany(under.store, tenantId, 'a-1', 2);
+      const events = `"${under.schema}".events`;
+      await withClient(databaseUrl, async (client) => {
+        await expect(client.query(`UPDATE ${events} SET event_type = 'Forged' WHERE tenant_id = $1`, [tenantId])).rejects.toThrow(/append-only/);
+        await expect(client.query(`DELETE FROM ${events} WHERE tenant_id = $1`, [tenantId])).rejects.toThrow(/append-only/);
+        await expect(client.query(`TRUNCATE ${events}`)).rejects.toThrow(/append-only/);
+      });
+      const page = await under.store.readStream({ tenantId, aggregateId: 'a-1', fromVersion: 0, maxCount: 0, direction: 'forward' });
+      expect(page.events.map((e) => e.eventType)).toEqual(['Noted', 'Noted']);
+    });
+
+    it('delivers an append to a live subscriber of another store in milliseconds', async () => {
+      const { under, other } = stores();
+      const tenantId = newTenant();
+      const controller = new AbortController();
+      const subscription = other.store.subscribe({ tenantId, fromPosition: 0, signal: controller.signal })[Symbol.asyncIterator]();
+      try {
+        await subscription.next();
+        const appendMs: number[] = [];
+        const deliveryMs: number[] = [];
+        for (let version = 0; version < 20; version++) {
+          const started = performance.now();
+          await under.store.append({ tenantId, stream: account('a-1'), expectedVersion: version, events: [newEvent()] });
+          appendMs.push(performance.now() - started);
+          await takeEvents(subscription, 1);
+          deliveryMs.push(performance.now() - started);
+        }
+        console.info(`append median ${median(appendMs).toFixed(1)} ms; append to delivery in another store median ${median(deliveryMs).toFixed(1)} ms`);
+        expect(median(deliveryMs)).toBeLessThan(250);
+      } finally {
+        controller.abort();
+        await subscription.return?.();
+      }
+    });
+
+    it('listens again after losing its LISTEN connection, then catches up from the table', async () => {
+      const { under, other } = stores();
+      const tenantId = newTenant();
+      const controller = new AbortController();
+      const subscription = other.store.subscribe({ tenantId, fromPosition: 0, signal: controller.signal })[Symbol.asyncIterator]();
+      try {
+        await subscription.next();
+        const ended = await withClient(databaseUrl, (c) =>
+          c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`eventstore-listener/${other.schema}`]),
+        );
+        expect(ended.rowCount).toBe(1);
+        // Committed while the listener is deaf: only the catch-up after LISTEN can find it.
+        await under.store.append({ tenantId, stream: account('a-1'), expectedVersion: 0, events: [newEvent()] });
+        const [event] = await takeEvents(subscription, 1);
+        expect(event?.stream.aggregateId).toBe('a-1');
+        await under.store.append({ tenantId, stream: account('a-1'), expectedVersion: 1, events: [newEvent()] });
+        expect((await takeEvents(subscription, 1))[0]?.version).toBe(2);
+      } finally {
+        controller.abort();
+        await subscription.return?.();
+      }
+    });
+  });
+});
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}

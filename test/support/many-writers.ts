@@ -1,0 +1,105 @@
+// A workload for ordering tests: many writers appending at once, some to streams of their
+// own and some fighting over shared ones, and the checks a live subscriber must pass.
+
+import { expect } from 'vitest';
+import type { EventStore, RecordedEvent, SubscriptionMessage } from '../../src/event-store/event-store.ts';
+import { ConcurrencyError } from '../../src/event-store/errors.ts';
+import { account, newEvent } from '../event-store/contract.ts';
+
+export interface Acknowledged {
+  readonly eventId: string;
+  readonly aggregateId: string;
+  readonly version: number;
+}
+
+export interface Workload {
+  readonly tenantId: string;
+  /** Writer i appends through stores[i % stores.length]. */
+  readonly stores: readonly EventStore[];
+  readonly writers: number;
+  readonly appendsPerWriter: number;
+}
+
+/**
+ * Runs the writers; returns every event whose append was acknowledged. Even writers own a
+ * stream; odd writers share two streams and re-read and retry when they lose a race. A
+ * writer whose store fails (a killed server) stops quietly, keeping what was acknowledged.
+ */
+export async function runWriters(workload: Workload): Promise<Acknowledged[]> {
+  const acknowledged: Acknowledged[] = [];
+  await Promise.all(
+    Array.from({ length: workload.writers }, async (_, writer) => {
+      const store = workload.stores[writer % workload.stores.length]!;
+      const aggregateId = writer % 2 === 0 ? `own-${writer}` : `shared-${writer % 4}`;
+      for (let done = 0; done < workload.appendsPerWriter; ) {
+        const head = await store.readStream({ tenantId: workload.tenantId, aggregateId, fromVersion: 0, maxCount: 1, direction: 'backward' });
+        const expectedVersion = head.events[0]?.version ?? 0;
+        const events = Array.from({ length: 1 + (done % 3) }, newEvent);
+        try {
+          await store.append({ tenantId: workload.tenantId, stream: account(aggregateId), expectedVersion, events });
+        } catch (error) {
+          if (error instanceof ConcurrencyError) continue;
+          return;
+        }
+        events.forEach((event, index) => acknowledged.push({ eventId: event.eventId, aggregateId, version: expectedVersion + index + 1 }));
+        done++;
+      }
+    }),
+  );
+  return acknowledged;
+}
+
+/** Takes events from a live subscription until every id in `wanted` has arrived. */
+export async function receiveAll(
+  iterator: AsyncIterator<SubscriptionMessage>,
+  wanted: ReadonlySet<string>,
+  timeoutMs = 20_000,
+): Promise<RecordedEvent[]> {
+  const received: RecordedEvent[] = [];
+  const missing = new Set(wanted);
+  const deadline = Date.now() + timeoutMs;
+  while (missing.size > 0) {
+    const next = await beforeDeadline(iterator.next(), deadline);
+    if (next === undefined) throw new Error(`${missing.size} acknowledged events never arrived`);
+    if (next.done) throw new Error('the subscription ended early');
+    if (next.value.kind !== 'event') continue;
+    received.push(next.value.event);
+    missing.delete(next.value.event.eventId);
+  }
+  return received;
+}
+
+/** Every acknowledged event exactly once, positions rising, each stream's versions 1..n. */
+export function expectExactlyOnceInOrder(acknowledged: readonly Acknowledged[], received: readonly RecordedEvent[]): void {
+  const ids = received.map((event) => event.eventId);
+  expect(new Set(ids).size).toBe(ids.length);
+  const acknowledgedIds = new Set(acknowledged.map((event) => event.eventId));
+  for (const id of acknowledgedIds) expect(ids).toContain(id);
+  for (let i = 1; i < received.length; i++) expect(received[i]!.globalPosition).toBeGreaterThan(received[i - 1]!.globalPosition);
+  const versionsByStream = new Map<string, number[]>();
+  for (const event of received) {
+    const versions = versionsByStream.get(event.stream.aggregateId) ?? [];
+    versions.push(event.version);
+    versionsByStream.set(event.stream.aggregateId, versions);
+  }
+  for (const versions of versionsByStream.values()) expect(versions).toEqual(versions.map((_, i) => i + 1));
+  for (const event of acknowledged) {
+    const delivered = received.find((r) => r.eventId === event.eventId);
+    expect(delivered).toMatchObject({ version: event.version, stream: { aggregateId: event.aggregateId } });
+  }
+}
+
+/** The promise's value, or undefined once the deadline passes first. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0))));
+  try {
+    return await Promise.race([promise, expiry]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(ms, 0)));
+}
