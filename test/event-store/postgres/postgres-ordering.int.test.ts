@@ -2,11 +2,11 @@
 // positions in one order and commit in another, and exactly-once delivery under many writers.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppendRequest, SubscriptionMessage } from '../../../src/event-store/event-store.ts';
+import type { AppendRequest } from '../../../src/event-store/event-store.ts';
 import { appendQuery } from '../../../src/event-store/postgres/postgres-event-store.ts';
 import type { PostgresStoreUnderTest } from '../../support/postgres.ts';
 import { describePostgres, startPostgresStore, withClient } from '../../support/postgres.ts';
-import { expectExactlyOnceInOrder, receiveAll, runWriters, sleep } from '../../support/many-writers.ts';
+import { expectExactlyOnceInOrder, receiveAll, runWriters, sleep, withLiveSubscription } from '../../support/live-delivery.ts';
 import { account, newEvent, newTenant, takeEvents } from '../contract.ts';
 
 describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
@@ -30,7 +30,7 @@ describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
   it('makes a writer wait while another holds its position uncommitted, so a subscriber gets both in order', async () => {
     const { writer, reader } = stores();
     const tenantId = newTenant();
-    await withLiveSubscription(reader, tenantId, async (subscription) => {
+    await withLiveSubscription(reader.store, tenantId, async (subscription) => {
       await withClient(databaseUrl, async (holder) => {
         await holder.query('BEGIN');
         const held = await holder.query(appendQuery(writer.schema, oneEvent(tenantId, 'first')));
@@ -49,8 +49,8 @@ describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
   it('delivers both when two tenants take positions in one order and commit in the other', async () => {
     const { writer, reader } = stores();
     const [early, late] = [newTenant(), newTenant()];
-    await withLiveSubscription(reader, early, async (earlySubscription) => {
-      await withLiveSubscription(reader, late, async (lateSubscription) => {
+    await withLiveSubscription(reader.store, early, async (earlySubscription) => {
+      await withLiveSubscription(reader.store, late, async (lateSubscription) => {
         await withClient(databaseUrl, async (holder) => {
           await holder.query('BEGIN');
           await holder.query(appendQuery(writer.schema, oneEvent(early, 'taken-first')));
@@ -70,7 +70,7 @@ describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
   it('would skip an event if a writer took its position without the tenant lock', async () => {
     const { writer, reader } = stores();
     const tenantId = newTenant();
-    await withLiveSubscription(reader, tenantId, async (subscription) => {
+    await withLiveSubscription(reader.store, tenantId, async (subscription) => {
       await withClient(databaseUrl, async (rogue) => {
         await rogue.query('BEGIN');
         await rogue.query(
@@ -92,7 +92,7 @@ describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
   it('delivers every acknowledged event of 8 concurrent writers exactly once, in order', async () => {
     const { writer, reader } = stores();
     const tenantId = newTenant();
-    await withLiveSubscription(reader, tenantId, async (subscription) => {
+    await withLiveSubscription(reader.store, tenantId, async (subscription) => {
       const started = performance.now();
       const acknowledged = await runWriters({ tenantId, stores: [writer.store, reader.store], writers: 8, appendsPerWriter: 30 });
       const received = await receiveAll(subscription, new Set(acknowledged.map((e) => e.eventId)));
@@ -102,23 +102,6 @@ describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
     });
   });
 });
-
-/** Opens a subscription, waits until it is live, hands it over, and always ends it. */
-async function withLiveSubscription(
-  under: PostgresStoreUnderTest,
-  tenantId: string,
-  use: (subscription: AsyncIterator<SubscriptionMessage>) => Promise<void>,
-): Promise<void> {
-  const controller = new AbortController();
-  const subscription = under.store.subscribe({ tenantId, fromPosition: 0, signal: controller.signal })[Symbol.asyncIterator]();
-  try {
-    expect((await subscription.next()).value).toEqual({ kind: 'caught-up' });
-    await use(subscription);
-  } finally {
-    controller.abort();
-    await subscription.return?.();
-  }
-}
 
 async function waitingOnAdvisoryLock(databaseUrl: string, schema: string): Promise<boolean> {
   return withClient(databaseUrl, async (client) => {

@@ -7,6 +7,7 @@ import { StoreUnavailableError } from '../../../src/event-store/errors.ts';
 import { PostgresEventStore } from '../../../src/event-store/postgres/postgres-event-store.ts';
 import type { PostgresStoreUnderTest } from '../../support/postgres.ts';
 import { describePostgres, dropSchema, freshSchemaName, startPostgresStore, withClient } from '../../support/postgres.ts';
+import { withLiveSubscription } from '../../support/live-delivery.ts';
 import { account, appendMany, newEvent, newTenant, takeEvents } from '../contract.ts';
 
 describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) => {
@@ -64,10 +65,7 @@ describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) =>
     it('delivers an append to a live subscriber of another store in milliseconds', async () => {
       const { under, other } = stores();
       const tenantId = newTenant();
-      const controller = new AbortController();
-      const subscription = other.store.subscribe({ tenantId, fromPosition: 0, signal: controller.signal })[Symbol.asyncIterator]();
-      try {
-        await subscription.next();
+      await withLiveSubscription(other.store, tenantId, async (subscription) => {
         const appendMs: number[] = [];
         const deliveryMs: number[] = [];
         for (let version = 0; version < 20; version++) {
@@ -79,19 +77,13 @@ describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) =>
         }
         console.info(`append median ${median(appendMs).toFixed(1)} ms; append to delivery in another store median ${median(deliveryMs).toFixed(1)} ms`);
         expect(median(deliveryMs)).toBeLessThan(250);
-      } finally {
-        controller.abort();
-        await subscription.return?.();
-      }
+      });
     });
 
     it('listens again after losing its LISTEN connection, then catches up from the table', async () => {
       const { under, other } = stores();
       const tenantId = newTenant();
-      const controller = new AbortController();
-      const subscription = other.store.subscribe({ tenantId, fromPosition: 0, signal: controller.signal })[Symbol.asyncIterator]();
-      try {
-        await subscription.next();
+      await withLiveSubscription(other.store, tenantId, async (subscription) => {
         const ended = await withClient(databaseUrl, (c) =>
           c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`eventstore-listener/${other.schema}`]),
         );
@@ -102,10 +94,7 @@ describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) =>
         expect(event?.stream.aggregateId).toBe('a-1');
         await under.store.append({ tenantId, stream: account('a-1'), expectedVersion: 1, events: [newEvent()] });
         expect((await takeEvents(subscription, 1))[0]?.version).toBe(2);
-      } finally {
-        controller.abort();
-        await subscription.return?.();
-      }
+      });
     });
   });
 });

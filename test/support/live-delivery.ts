@@ -1,5 +1,6 @@
-// A workload for ordering tests: many writers appending at once, some to streams of their
-// own and some fighting over shared ones, and the checks a live subscriber must pass.
+// Helpers for tests of live delivery: a live subscription that is always ended, a workload
+// of many writers (some on streams of their own, some fighting over shared ones) and the
+// checks a subscriber's view of it must pass.
 
 import { expect } from 'vitest';
 import type { EventStore, RecordedEvent, SubscriptionMessage } from '../../src/event-store/event-store.ts';
@@ -49,6 +50,27 @@ export async function runWriters(workload: Workload): Promise<Acknowledged[]> {
   return acknowledged;
 }
 
+/** Opens a subscription from the start, waits until it is live, hands it over, and always ends it. */
+export async function withLiveSubscription(
+  store: EventStore,
+  tenantId: string,
+  use: (subscription: AsyncIterator<SubscriptionMessage>) => Promise<void>,
+): Promise<void> {
+  const controller = new AbortController();
+  const subscription = store.subscribe({ tenantId, fromPosition: 0, signal: controller.signal })[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await subscription.next();
+      if (next.done) throw new Error('the subscription ended before it caught up');
+      if (next.value.kind === 'caught-up') break;
+    }
+    await use(subscription);
+  } finally {
+    controller.abort();
+    await subscription.return?.();
+  }
+}
+
 /** Takes events from a live subscription until every id in `wanted` has arrived. */
 export async function receiveAll(
   iterator: AsyncIterator<SubscriptionMessage>,
@@ -92,7 +114,7 @@ export function expectExactlyOnceInOrder(acknowledged: readonly Acknowledged[], 
 /** The promise's value, or undefined once the deadline passes first. */
 async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0))));
+  const expiry = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(deadline - Date.now(), 0))));
   try {
     return await Promise.race([promise, expiry]);
   } finally {
