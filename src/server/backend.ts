@@ -2,7 +2,10 @@
 // the server itself serves any of them the same way.
 
 import type { EventStore } from '../event-store/event-store.ts';
+import { InvalidRequestError, StoreUnavailableError } from '../event-store/errors.ts';
 import { InMemoryEventStore } from '../event-store/in-memory-event-store.ts';
+import { describeDatabase, optionsFromEnv } from '../event-store/postgres/options.ts';
+import { PostgresEventStore } from '../event-store/postgres/postgres-event-store.ts';
 
 export const BACKENDS = ['memory', 'postgres'] as const;
 
@@ -19,9 +22,21 @@ export async function openBackend(name: string): Promise<Backend> {
     case 'memory':
       return { name, store: new InMemoryEventStore() };
     case 'postgres':
-      // The PostgreSQL store (src/event-store/postgres/) plugs in here when it lands.
-      throw new BackendConfigError('BACKEND=postgres is not available yet in this version; use BACKEND=memory');
+      return openPostgres(process.env);
     default:
       throw new BackendConfigError(`unknown BACKEND "${name}": expected one of ${BACKENDS.join(', ')}`);
+  }
+}
+
+/** DATABASE_URL and the PG_* variables (see src/event-store/postgres/options.ts); migrates at start. */
+async function openPostgres(env: NodeJS.ProcessEnv): Promise<Backend> {
+  const options = optionsFromEnv(env);
+  if ('problem' in options) throw new BackendConfigError(options.problem);
+  try {
+    const store = await PostgresEventStore.connect(options);
+    return { name: `postgres, ${describeDatabase(options.connectionString)}, schema ${options.schema ?? 'public'}`, store };
+  } catch (error) {
+    if (error instanceof StoreUnavailableError || error instanceof InvalidRequestError) throw new BackendConfigError(`BACKEND=postgres: ${error.message}`);
+    throw error;
   }
 }
