@@ -33,10 +33,11 @@ export async function runWriters(workload: Workload): Promise<Acknowledged[]> {
       const store = workload.stores[writer % workload.stores.length]!;
       const aggregateId = writer % 2 === 0 ? `own-${writer}` : `shared-${writer % 4}`;
       for (let done = 0; done < workload.appendsPerWriter; ) {
-        const head = await store.readStream({ tenantId: workload.tenantId, aggregateId, fromVersion: 0, maxCount: 1, direction: 'backward' });
-        const expectedVersion = head.events[0]?.version ?? 0;
         const events = Array.from({ length: 1 + (done % 3) }, newEvent);
+        let expectedVersion: number;
         try {
+          const head = await store.readStream({ tenantId: workload.tenantId, aggregateId, fromVersion: 0, maxCount: 1, direction: 'backward' });
+          expectedVersion = head.events[0]?.version ?? 0;
           await store.append({ tenantId: workload.tenantId, stream: account(aggregateId), expectedVersion, events });
         } catch (error) {
           if (error instanceof ConcurrencyError) continue;
