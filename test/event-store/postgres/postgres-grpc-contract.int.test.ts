@@ -8,24 +8,21 @@ import { serveOnLoopback } from '../grpc/loopback.ts';
 
 describePostgres('PostgreSQL event store behind the gRPC server', (databaseUrl) => {
   describeEventStoreContract('gRPC client → server (postgres backend)', async () => {
-    const backend = await startPostgresStore(databaseUrl);
-    const server = await serveOnLoopback(backend.store).catch(async (error: unknown) => {
-      await backend.stop();
-      throw error;
-    });
+    // Undone in reverse order, whether the suite ends or a step of starting it fails.
+    const undo: Array<() => Promise<void>> = [];
+    const stop = async (): Promise<void> => {
+      for (const step of undo.reverse()) await step();
+    };
     try {
+      const backend = await startPostgresStore(databaseUrl);
+      undo.push(backend.stop);
+      const server = await serveOnLoopback(backend.store);
+      undo.push(server.stop);
       const store = await GrpcEventStore.connect({ address: server.address });
-      return {
-        store,
-        stop: async () => {
-          await store.close();
-          await server.stop();
-          await backend.stop();
-        },
-      };
+      undo.push(() => store.close());
+      return { store, stop };
     } catch (error) {
-      await server.stop();
-      await backend.stop();
+      await stop();
       throw error;
     }
   });
