@@ -1,0 +1,82 @@
+// What the gRPC client adds to the port: it says promptly when no server answers, and a
+// subscription outlives a server restart without losing or repeating an event.
+
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/event-store/errors.ts';
+import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
+import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
+import { appendMany, newTenant, takeEvents, untilCaughtUp } from './contract.ts';
+import { serveOnLoopback } from './grpc/loopback.ts';
+import type { LoopbackServer } from './grpc/loopback.ts';
+
+describe('GrpcEventStore', () => {
+  it('refuses to connect within a few seconds when nothing listens, naming the address', async () => {
+    const address = `127.0.0.1:${await unusedPort()}`;
+    const started = Date.now();
+    const refused = await GrpcEventStore.connect({ address, connectTimeoutMs: 1_000 }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect(String(refused)).toContain(address);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('follows a subscription across a server restart on the same port with no gap and no repeat', async () => {
+    const backend = new InMemoryEventStore();
+    const tenantId = newTenant();
+    let server: LoopbackServer | undefined = await serveOnLoopback(backend);
+    const { port, address } = server;
+    const store = await GrpcEventStore.connect({ address });
+    const controller = new AbortController();
+    const iterator = store.subscribe({ tenantId, fromPosition: 0, signal: controller.signal })[Symbol.asyncIterator]();
+    try {
+      await appendMany(store, tenantId, 'acc-1', 5);
+      const before = await takeEvents(iterator, 5);
+
+      await server.stop();
+      server = undefined;
+      // Written while the server is down: the subscription must still deliver these.
+      await appendMany(backend, tenantId, 'acc-2', 5);
+      server = await serveOnLoopback(backend, { port });
+      await appendMany(store, tenantId, 'acc-3', 5);
+
+      const after = await takeEvents(iterator, 10);
+      const delivered = [...before, ...after].map((event) => event.eventId);
+      const stored = (await untilCaughtUp(backend.subscribe({ tenantId, fromPosition: 0 }))).map((event) => event.eventId);
+      expect(delivered).toEqual(stored);
+    } finally {
+      controller.abort();
+      await iterator.return?.();
+      await store.close();
+      await server?.stop();
+      await backend.close();
+    }
+  });
+
+  it('ends open subscriptions quietly when closed', async () => {
+    const backend = new InMemoryEventStore();
+    const server = await serveOnLoopback(backend);
+    try {
+      const store = await GrpcEventStore.connect({ address: server.address });
+      const iterator = store.subscribe({ tenantId: newTenant(), fromPosition: 0 })[Symbol.asyncIterator]();
+      expect((await iterator.next()).value).toEqual({ kind: 'caught-up' });
+      const waiting = iterator.next();
+      await store.close();
+      expect((await waiting).done).toBe(true);
+    } finally {
+      await server.stop();
+      await backend.close();
+    }
+  });
+});
+
+// ---- fixtures -------------------------------------------------------------------------
+
+/** A loopback port that was free a moment ago, so nothing answers there. */
+async function unusedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
