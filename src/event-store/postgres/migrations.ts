@@ -122,6 +122,7 @@ const MIGRATIONS: readonly Migration[] = [
         ledger record;
         head record;
         positions bigint[];
+        committed_at timestamptz;
       BEGIN
         -- Every query below must see what the previous holder of the lock committed.
         IF current_setting('transaction_isolation') <> 'read committed' THEN
@@ -161,16 +162,18 @@ const MIGRATIONS: readonly Migration[] = [
           RETURN;
         END IF;
 
+        -- Read under the lock, so a tenant's commit times rise with its positions.
+        committed_at := clock_timestamp();
         -- Sorted, so positions rise with versions whatever order the rows were numbered in.
         SELECT array_agg(n ORDER BY n) INTO positions
           FROM (SELECT nextval('${s}.global_position') AS n FROM generate_series(1, batch_size)) numbered;
 
         INSERT INTO ${s}.events (global_position, tenant_id, aggregate_id, aggregate_type, version, event_id,
           event_type, event_version, content_type, content_schema, correlation_id, causation_id, actor_id,
-          client_timestamp_ms, payload_sha256, headers, payload)
+          client_timestamp_ms, payload_sha256, headers, payload, recorded_at)
         SELECT positions[b.i], p_tenant_id, p_aggregate_id, p_aggregate_type, p_expected_version + b.i, b.event_id,
           b.event_type, b.event_version, b.content_type, b.content_schema, b.correlation_id, b.causation_id, b.actor_id,
-          b.client_timestamp_ms, b.payload_sha256, b.headers, b.payload
+          b.client_timestamp_ms, b.payload_sha256, b.headers, b.payload, committed_at
         FROM unnest(p_event_ids, p_event_types, p_event_versions, p_content_types, p_payloads, p_content_schemas,
           p_correlation_ids, p_causation_ids, p_actor_ids, p_client_timestamps_ms, p_payload_sha256s, p_headers)
           WITH ORDINALITY AS b(event_id, event_type, event_version, content_type, payload, content_schema,

@@ -15,7 +15,8 @@ import type {
   SubscriptionMessage,
 } from '../event-store.ts';
 import { ConcurrencyError, IdempotencyKeyReusedError, InvalidRequestError, StoreUnavailableError } from '../errors.ts';
-import { batchFingerprint, checkAppend, checkReadStream, checkSubscribe, pageSize } from '../rules.ts';
+import { checkAppend, checkReadStream, checkSubscribe, pageSize } from '../rules.ts';
+import { appendStatement } from './append-statement.ts';
 import { translateDatabaseError } from './database-errors.ts';
 import { NotificationListener } from './listener.ts';
 import { migrate, notificationChannel } from './migrations.ts';
@@ -25,7 +26,6 @@ import type { Row } from './rows.ts';
 import { bigintColumn, EVENT_COLUMNS, optionalText, text, toRecordedEvent } from './rows.ts';
 import { Doorbell, Wakeups } from './wakeups.ts';
 
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** Events a subscription reads per query: its memory stays flat however long the log. */
 const LOG_PAGE_SIZE = 200;
 
@@ -82,7 +82,7 @@ export class PostgresEventStore implements EventStore {
 
   async append(request: AppendRequest): Promise<AppendResult> {
     checkAppend(request);
-    const [row] = await this.query(appendQuery(this.options.schema, request));
+    const [row] = await this.query(appendStatement(this.options.schema, request));
     if (row === undefined) throw new Error('append_events returned no row');
     const outcome = text(row, 'outcome');
     const lastVersion = bigintColumn(row, 'last_version');
@@ -209,33 +209,4 @@ export class PostgresEventStore implements EventStore {
       throw translateDatabaseError(error, this.database);
     }
   }
-}
-
-/** The one statement an append is: exported so tests can run it inside a transaction they hold open. */
-export function appendQuery(schema: string, request: AppendRequest): { text: string; values: unknown[] } {
-  const { events } = request;
-  const optional = <T>(pick: (event: (typeof events)[number]) => T | undefined): Array<T | null> => events.map((e) => pick(e) ?? null);
-  return {
-    text: `SELECT * FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-    values: [
-      request.tenantId,
-      request.stream.aggregateId,
-      request.stream.aggregateType,
-      request.expectedVersion,
-      request.idempotencyKey || null,
-      request.idempotencyKey ? batchFingerprint(request) : null,
-      events.map((e) => e.eventId),
-      events.map((e) => e.eventType),
-      events.map((e) => e.eventVersion),
-      events.map((e) => (e.contentType === '' ? DEFAULT_CONTENT_TYPE : e.contentType)),
-      events.map((e) => e.payload),
-      optional((e) => e.contentSchema),
-      optional((e) => e.correlationId),
-      optional((e) => e.causationId),
-      optional((e) => e.actorId),
-      optional((e) => e.clientTimestampMs),
-      optional((e) => e.payloadSha256),
-      optional((e) => (e.headers === undefined ? undefined : JSON.stringify(e.headers))),
-    ],
-  };
 }

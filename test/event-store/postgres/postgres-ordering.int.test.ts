@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppendRequest } from '../../../src/event-store/event-store.ts';
-import { appendQuery } from '../../../src/event-store/postgres/postgres-event-store.ts';
+import { appendStatement } from '../../../src/event-store/postgres/append-statement.ts';
 import type { PostgresStoreUnderTest } from '../../support/postgres.ts';
 import { describePostgres, startPostgresStore, withClient } from '../../support/postgres.ts';
 import { expectExactlyOnceInOrder, receiveAll, runWriters, sleep, withLiveSubscription } from '../../support/live-delivery.ts';
@@ -33,7 +33,7 @@ describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
     await withLiveSubscription(reader.store, tenantId, async (subscription) => {
       await withClient(databaseUrl, async (holder) => {
         await holder.query('BEGIN');
-        const held = await holder.query(appendQuery(writer.schema, oneEvent(tenantId, 'first')));
+        const held = await holder.query(appendStatement(writer.schema, oneEvent(tenantId, 'first')));
         const second = writer.store.append(oneEvent(tenantId, 'second'));
         await sleep(300);
         expect(await waitingOnAdvisoryLock(databaseUrl, writer.schema)).toBe(true);
@@ -53,7 +53,7 @@ describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
       await withLiveSubscription(reader.store, late, async (lateSubscription) => {
         await withClient(databaseUrl, async (holder) => {
           await holder.query('BEGIN');
-          await holder.query(appendQuery(writer.schema, oneEvent(early, 'taken-first')));
+          await holder.query(appendStatement(writer.schema, oneEvent(early, 'taken-first')));
           // Another tenant does not wait: it takes a later position and commits first.
           await writer.store.append(oneEvent(late, 'taken-second'));
           expect((await takeEvents(lateSubscription, 1))[0]?.stream.aggregateId).toBe('taken-second');
