@@ -1,0 +1,175 @@
+// The command line's grammar: which subcommands exist, what each takes, and how argv becomes
+// a typed Invocation. Everything a person can type is checked here, before any store is
+// touched, so a malformed command can never write anything.
+
+import { parseArgs } from 'node:util';
+import { parseAmount, InvalidAmountError } from '../domain/money.ts';
+import { SUBCOMMANDS } from './help.ts';
+import type { OptionName, SubcommandName } from './help.ts';
+
+export class UsageError extends Error {
+  constructor(message: string, readonly subcommand?: SubcommandName) {
+    super(message);
+  }
+}
+
+export interface GlobalOptions {
+  readonly memory: boolean;
+  readonly addr: string | undefined;
+  readonly tenant: string | undefined;
+  readonly trace: boolean;
+  readonly json: boolean;
+  readonly debug: boolean;
+}
+
+/** A read model as it stood after a log position, or at a moment in time. */
+export type AsOf = { readonly position: number } | { readonly timeMs: number; readonly time: string };
+
+export type Invocation =
+  | { readonly command: 'walkthrough' }
+  | { readonly command: 'help'; readonly topic?: SubcommandName }
+  | { readonly command: 'open'; readonly accountId?: string; readonly customerId: string; readonly accountType: string; readonly initialBalanceCents: number }
+  | { readonly command: 'deposit' | 'withdraw'; readonly accountId: string; readonly amountCents: number; readonly description: string }
+  | { readonly command: 'close'; readonly accountId: string; readonly reason: string }
+  | { readonly command: 'summary' | 'history'; readonly accountId: string; readonly asOf?: AsOf }
+  | { readonly command: 'accounts'; readonly customerId: string }
+  | { readonly command: 'events'; readonly accountId?: string }
+  | { readonly command: 'watch' | 'rebuild' | 'shell' };
+
+const OPTIONS = {
+  memory: { type: 'boolean' },
+  addr: { type: 'string' },
+  tenant: { type: 'string' },
+  trace: { type: 'boolean' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  customer: { type: 'string' },
+  type: { type: 'string' },
+  initial: { type: 'string' },
+  id: { type: 'string' },
+  description: { type: 'string' },
+  reason: { type: 'string' },
+  'as-of': { type: 'string' },
+} as const satisfies Record<OptionName, { type: 'boolean' | 'string'; short?: string }>;
+
+const GLOBAL_OPTIONS: readonly OptionName[] = ['memory', 'addr', 'tenant', 'trace', 'json', 'debug', 'help'];
+
+/** An account id: what a stream can be named by, readable in a terminal and a URL. */
+const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+
+export function parseCommandLine(argv: readonly string[]): { global: GlobalOptions; invocation: Invocation } {
+  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    const subcommand = SUBCOMMANDS.find((spec) => args.includes(spec.name))?.name;
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}`, subcommand);
+  }
+  const { values, positionals } = parsed;
+  const global: GlobalOptions = {
+    memory: values.memory === true,
+    addr: values.addr,
+    tenant: values.tenant,
+    trace: values.trace === true,
+    json: values.json === true,
+    debug: values.debug === true,
+  };
+  const [name, ...rest] = positionals;
+  if (name === undefined) return { global, invocation: values.help ? { command: 'help' } : { command: 'walkthrough' } };
+  if (name === 'help') return { global, invocation: { command: 'help', ...(rest[0] === undefined ? {} : { topic: subcommandNamed(rest[0]) }) } };
+
+  const spec = SUBCOMMANDS.find((candidate) => candidate.name === name);
+  if (spec === undefined) {
+    throw new UsageError(`unknown command "${name}"; the commands are ${SUBCOMMANDS.map((s) => s.name).join(', ')}`);
+  }
+  if (values.help) return { global, invocation: { command: 'help', topic: spec.name } };
+
+  for (const option of Object.keys(values) as OptionName[]) {
+    if (!GLOBAL_OPTIONS.includes(option) && !spec.options.includes(option)) {
+      throw new UsageError(`${spec.name} does not take --${option}`, spec.name);
+    }
+  }
+  if (global.json && !spec.readsJson) throw new UsageError(`${spec.name} does not take --json`, spec.name);
+  const required = spec.positionals.filter((positional) => !positional.startsWith('['));
+  if (rest.length < required.length) {
+    throw new UsageError(`${spec.name} needs ${required.join(' and ')}`, spec.name);
+  }
+  if (rest.length > spec.positionals.length) {
+    throw new UsageError(`${spec.name} takes ${spec.positionals.join(' ') || 'no arguments'}; unexpected "${rest[spec.positionals.length]}"`, spec.name);
+  }
+  return { global, invocation: invocationOf(spec.name, rest, values) };
+}
+
+type Values = { readonly [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+
+function invocationOf(command: SubcommandName, rest: readonly string[], values: Values): Invocation {
+  const text = (option: 'customer' | 'type' | 'description' | 'reason'): string | undefined => values[option];
+  switch (command) {
+    case 'open': {
+      const customerId = required(text('customer'), '--customer', command);
+      const accountType = required(text('type'), '--type', command);
+      const initialBalanceCents = amount(required(values.initial, '--initial', command), command);
+      const accountId = values.id === undefined ? undefined : accountIdOf(values.id, command);
+      return { command, customerId, accountType, initialBalanceCents, ...(accountId === undefined ? {} : { accountId }) };
+    }
+    case 'deposit':
+    case 'withdraw':
+      return { command, accountId: accountIdOf(rest[0], command), amountCents: amount(rest[1], command), description: text('description') ?? '' };
+    case 'close':
+      return { command, accountId: accountIdOf(rest[0], command), reason: text('reason') ?? '' };
+    case 'summary':
+    case 'history': {
+      const asOf = values['as-of'] === undefined ? undefined : asOfOf(values['as-of'], command);
+      return { command, accountId: accountIdOf(rest[0], command), ...(asOf === undefined ? {} : { asOf }) };
+    }
+    case 'accounts':
+      return { command, customerId: required(text('customer'), '--customer', command) };
+    case 'events':
+      return { command, ...(rest[0] === undefined ? {} : { accountId: accountIdOf(rest[0], command) }) };
+    case 'watch':
+    case 'rebuild':
+    case 'shell':
+      return { command };
+  }
+}
+
+function required(value: string | undefined, option: string, command: SubcommandName): string {
+  if (value === undefined || value.trim() === '') throw new UsageError(`${command} needs ${option}`, command);
+  return value;
+}
+
+function amount(input: string | undefined, command: SubcommandName): number {
+  try {
+    return parseAmount(input ?? '');
+  } catch (error) {
+    if (error instanceof InvalidAmountError) throw new UsageError(error.message, command);
+    throw error;
+  }
+}
+
+function accountIdOf(input: string | undefined, command: SubcommandName): string {
+  if (input === undefined || !ACCOUNT_ID.test(input)) {
+    throw new UsageError(
+      `"${input ?? ''}" is not an account id: use 1 to 100 letters, digits, and . _ : - (starting with a letter or digit)`,
+      command,
+    );
+  }
+  return input;
+}
+
+function asOfOf(input: string, command: SubcommandName): AsOf {
+  if (/^\d+$/.test(input)) return { position: Number(input) };
+  const timeMs = /^\d{4}-\d{2}-\d{2}/.test(input) ? Date.parse(input) : Number.NaN;
+  if (Number.isNaN(timeMs)) {
+    throw new UsageError(`--as-of takes a log position (like 42) or an ISO 8601 time (like 2026-11-29T18:00:00Z), not "${input}"`, command);
+  }
+  return { timeMs, time: new Date(timeMs).toISOString() };
+}
+
+function subcommandNamed(name: string): SubcommandName {
+  const spec = SUBCOMMANDS.find((candidate) => candidate.name === name);
+  if (spec === undefined) throw new UsageError(`no help on "${name}"; the commands are ${SUBCOMMANDS.map((s) => s.name).join(', ')}`);
+  return spec.name;
+}

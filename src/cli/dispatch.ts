@@ -1,0 +1,62 @@
+// Routes one parsed invocation to the code that carries it out, on the write side, the
+// read side or the event log. The shell comes back through here for every line it reads.
+
+import { parseCommandLine, UsageError } from './arguments.ts';
+import type { GlobalOptions, Invocation } from './arguments.ts';
+import { runEvents, runWatch } from './event-log.ts';
+import { describeFailure, EXIT } from './exit-codes.ts';
+import type { ExitCode } from './exit-codes.ts';
+import { subcommandHelp, toolHelp } from './help.ts';
+import { runReadCommand } from './read-commands.ts';
+import { runRebuild } from './rebuild.ts';
+import type { Session } from './session.ts';
+import { runShell } from './shell.ts';
+import { runWalkthrough } from './walkthrough.ts';
+import { runWriteCommand } from './write-commands.ts';
+
+export async function dispatch(session: Session, invocation: Invocation, options: GlobalOptions, stop: AbortSignal): Promise<ExitCode> {
+  const flags = { trace: options.trace, json: options.json };
+  switch (invocation.command) {
+    case 'help':
+      session.out.line(invocation.topic === undefined ? toolHelp() : subcommandHelp(invocation.topic));
+      return EXIT.done;
+    case 'walkthrough':
+      await runWalkthrough({ bank: session.bank, storeDescription: session.storeDescription, newId: session.newId, print: session.out.line });
+      return EXIT.done;
+    case 'open':
+    case 'deposit':
+    case 'withdraw':
+    case 'close':
+      return runWriteCommand(session, invocation, flags.trace);
+    case 'summary':
+    case 'history':
+    case 'accounts':
+      return runReadCommand(session, invocation, flags);
+    case 'events':
+      return runEvents(session, invocation.accountId, flags);
+    case 'watch':
+      return runWatch(session, stop);
+    case 'rebuild':
+      return runRebuild(session, flags);
+    case 'shell':
+      return runShell(session.out, session.storeDescription, (words) => runShellLine(session, words, options, stop));
+  }
+}
+
+async function runShellLine(session: Session, words: string[], shell: GlobalOptions, stop: AbortSignal): Promise<ExitCode> {
+  try {
+    const { global, invocation } = parseCommandLine(words);
+    if (global.memory || global.addr !== undefined || global.tenant !== undefined) {
+      throw new UsageError('--memory, --addr and --tenant are chosen when the shell starts');
+    }
+    if (invocation.command === 'shell' || invocation.command === 'walkthrough' || invocation.command === 'watch') {
+      throw new UsageError(`${invocation.command === 'walkthrough' ? 'the walkthrough' : invocation.command} runs outside the shell: \`pnpm start -- ${invocation.command === 'walkthrough' ? '' : invocation.command}\``);
+    }
+    // A shell started with --trace or --debug keeps them on for every line.
+    return await dispatch(session, invocation, { ...global, trace: global.trace || shell.trace, debug: global.debug || shell.debug }, stop);
+  } catch (error) {
+    const failure = describeFailure(error, { debug: shell.debug });
+    session.out.problem(failure.message);
+    return failure.code;
+  }
+}

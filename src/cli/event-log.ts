@@ -1,0 +1,124 @@
+// The event log itself, beneath both sides: `events` prints it raw, `watch` follows it live
+// and shows what each new event changed in the read models. Nothing here writes.
+
+import type { EventStore, RecordedEvent } from '../event-store/event-store.ts';
+import { readWholeStream } from '../event-store/event-store.ts';
+import { formatCents } from '../domain/money.ts';
+import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
+import { wireReadSide } from '../wire.ts';
+import { EXIT, NotFoundError } from './exit-codes.ts';
+import type { ExitCode } from './exit-codes.ts';
+import type { Session } from './session.ts';
+import type { Output } from './terminal.ts';
+
+export async function runEvents(session: Session, accountId: string | undefined, flags: { json: boolean }): Promise<ExitCode> {
+  const { store, tenantId, out } = session;
+  const events = accountId === undefined
+    ? await wholeLog(store, tenantId)
+    : await readWholeStream(store, { tenantId, aggregateId: accountId });
+  if (accountId !== undefined && events.length === 0) throw new NotFoundError(`unknown account ${accountId}: its stream has no events`);
+  if (flags.json) {
+    out.json(events.map(eventJson));
+    return EXIT.done;
+  }
+  if (events.length === 0) out.line(out.style.dim(`the log of tenant ${tenantId} is empty`));
+  for (const event of events) printEvent(out, event);
+  return EXIT.done;
+}
+
+/** Follows the log until `signal` aborts, printing each new event and what it changed. */
+export async function runWatch(session: Session, signal: AbortSignal): Promise<ExitCode> {
+  const { store, tenantId, out } = session;
+  const summaries = new Map<string, AccountSummary>();
+  let live = false;
+  const readSide = wireReadSide({
+    store,
+    tenantId,
+    onApplied: (recorded) => {
+      const accountId = recorded.stream.aggregateId;
+      const before = summaries.get(accountId);
+      const after = readSide.accountSummaries.get(accountId);
+      if (after !== undefined) summaries.set(accountId, after);
+      if (!live) return;
+      printEvent(out, recorded);
+      const newest = readSide.transactionHistories.of(accountId).at(-1);
+      if (after !== undefined && after !== before) out.line(`      AccountSummary      ${summaryChange(before, after)}`);
+      if (newest !== undefined && (recorded.eventType === 'MoneyDeposited' || recorded.eventType === 'MoneyWithdrawn')) {
+        const row = `${newest.type} ${formatCents(newest.amountCents)} "${newest.description}", balance after ${formatCents(newest.balanceAfterCents)}`;
+        out.line(`      TransactionHistory  + ${row}`);
+      }
+    },
+  });
+  readSide.projector.start();
+  try {
+    await Promise.race([readSide.projector.caughtUp, aborted(signal)]);
+    live = true;
+    out.line(out.style.dim(`watching tenant ${tenantId} after log position ${readSide.projector.position}; Ctrl-C to stop`));
+    await aborted(signal);
+  } finally {
+    await readSide.projector.stop();
+  }
+  return EXIT.done;
+}
+
+function summaryChange(before: AccountSummary | undefined, after: AccountSummary): string {
+  if (before === undefined) return `new: ${after.accountType}, balance ${formatCents(after.balanceCents)}, ${after.status}`;
+  const changes = [
+    before.balanceCents !== after.balanceCents ? `balance ${formatCents(before.balanceCents)} → ${formatCents(after.balanceCents)}` : '',
+    before.transactionCount !== after.transactionCount ? `transactions ${before.transactionCount} → ${after.transactionCount}` : '',
+    before.status !== after.status ? `status ${before.status} → ${after.status}` : '',
+  ].filter((change) => change !== '');
+  return changes.length === 0 ? 'last activity updated' : changes.join(' · ');
+}
+
+async function wholeLog(store: EventStore, tenantId: string): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  const stop = new AbortController();
+  for await (const message of store.subscribe({ tenantId, fromPosition: 0, signal: stop.signal })) {
+    if (message.kind === 'caught-up') break;
+    events.push(message.event);
+  }
+  stop.abort();
+  return events;
+}
+
+function printEvent(out: Output, event: RecordedEvent): void {
+  const where = `${event.stream.aggregateType}/${event.stream.aggregateId} v${event.version}`;
+  const time = new Date(event.recordedAtMs).toISOString();
+  out.line(`${out.style.cyan(`#${event.globalPosition}`.padEnd(6))} ${out.style.bold(event.eventType.padEnd(15))} ${where}  ${out.style.dim(time)}  ${payloadText(event)}`);
+}
+
+function eventJson(event: RecordedEvent): object {
+  const isJson = event.contentType === 'application/json';
+  return {
+    globalPosition: event.globalPosition,
+    aggregateType: event.stream.aggregateType,
+    aggregateId: event.stream.aggregateId,
+    version: event.version,
+    eventType: event.eventType,
+    eventVersion: event.eventVersion,
+    eventId: event.eventId,
+    recordedAt: new Date(event.recordedAtMs).toISOString(),
+    correlationId: event.correlationId,
+    contentType: event.contentType,
+    payload: isJson ? parsedOrText(payloadText(event)) : Buffer.from(event.payload).toString('base64'),
+  };
+}
+
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // another client's malformed payload is still shown, not a crash
+  }
+}
+
+function payloadText(event: RecordedEvent): string {
+  return event.contentType === 'application/json'
+    ? Buffer.from(event.payload).toString('utf8')
+    : `(${event.payload.byteLength} bytes of ${event.contentType})`;
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}

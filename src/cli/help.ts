@@ -1,0 +1,106 @@
+// What the command line offers, written once: the parser checks arguments against this
+// table and --help prints it, so the help cannot promise what the parser does not take.
+
+export type OptionName =
+  | 'memory' | 'addr' | 'tenant' | 'trace' | 'json' | 'debug' | 'help'
+  | 'customer' | 'type' | 'initial' | 'id' | 'description' | 'reason' | 'as-of';
+
+export type SubcommandName =
+  | 'open' | 'deposit' | 'withdraw' | 'close' | 'summary' | 'history' | 'accounts'
+  | 'events' | 'watch' | 'rebuild' | 'shell';
+
+export interface SubcommandSpec {
+  readonly name: SubcommandName;
+  readonly side: 'write side' | 'read side' | 'event log' | 'tool';
+  /** Positional arguments; optional ones in brackets. */
+  readonly positionals: readonly string[];
+  readonly options: readonly OptionName[];
+  readonly usage: string;
+  readonly summary: string;
+  readonly example: string;
+  readonly readsJson: boolean;
+}
+
+export const SUBCOMMANDS: readonly SubcommandSpec[] = [
+  spec('open', 'write side', [], ['customer', 'type', 'initial', 'id'], 'open --customer C --type T --initial AMOUNT [--id ID]', 'OpenAccount: open an account (a new id unless --id)', 'open --customer alice --type Checking --initial 100.00 --id alice-checking'),
+  spec('deposit', 'write side', ['ACCOUNT', 'AMOUNT'], ['description'], 'deposit ACCOUNT AMOUNT [--description D]', 'DepositMoney into an open account', 'deposit alice-checking 25.50 --description "Birthday"'),
+  spec('withdraw', 'write side', ['ACCOUNT', 'AMOUNT'], ['description'], 'withdraw ACCOUNT AMOUNT [--description D]', 'WithdrawMoney, refused beyond the balance', 'withdraw alice-checking 10.00 --description "ATM"'),
+  spec('close', 'write side', ['ACCOUNT'], ['reason'], 'close ACCOUNT [--reason R]', 'CloseAccount: no more deposits or withdrawals', 'close alice-checking --reason "Moving banks"'),
+  spec('summary', 'read side', ['ACCOUNT'], ['as-of'], 'summary ACCOUNT [--as-of POSITION|TIME]', 'GetAccountSummary: balance, status, transaction count', 'summary alice-checking --as-of 3', true),
+  spec('history', 'read side', ['ACCOUNT'], ['as-of'], 'history ACCOUNT [--as-of POSITION|TIME]', 'GetTransactionHistory: deposits and withdrawals with the balance after each', 'history alice-checking --as-of 2026-11-29T18:00:00Z', true),
+  spec('accounts', 'read side', [], ['customer'], 'accounts --customer C', "GetAccountsByCustomer: a customer's accounts", 'accounts --customer alice', true),
+  spec('events', 'event log', ['[ACCOUNT]'], [], 'events [ACCOUNT]', "the raw log (or one account's stream): position, stream, version, type, time, payload", 'events alice-checking --json', true),
+  spec('watch', 'event log', [], [], 'watch', 'follow the log live: each new event and the read-model change it caused, until Ctrl-C', 'watch'),
+  spec('rebuild', 'read side', [], [], 'rebuild', 'replay the whole log into fresh read models and compare them with the live ones', 'rebuild', true),
+  spec('shell', 'tool', [], [], 'shell', 'an interactive prompt taking these commands; with --memory, its store lives as long as the shell', 'shell'),
+];
+
+function spec(
+  name: SubcommandName,
+  side: SubcommandSpec['side'],
+  positionals: readonly string[],
+  options: readonly OptionName[],
+  usage: string,
+  summary: string,
+  example: string,
+  readsJson = false,
+): SubcommandSpec {
+  return { name, side, positionals, options, usage, summary, example, readsJson };
+}
+
+export const EXIT_CODES = `Exit codes:
+  0  done
+  1  a business rule refused the command (nothing was written)
+  2  bad usage or input: unknown account or command, malformed amount or id, unknown option
+  3  the event store cannot be reached (start it with \`pnpm event-store\`, or use --memory)
+  4  anything unexpected (--debug shows the stack trace)`;
+
+export function toolHelp(): string {
+  const width = Math.max(...SUBCOMMANDS.map((s) => s.usage.length));
+  const commands = SUBCOMMANDS.map((s) => `  ${s.usage.padEnd(width)}  ${s.summary}`).join('\n');
+  return `Usage: pnpm start [-- [options] [command]]
+
+A CQRS bank you can drive. Without a command it runs the walkthrough. Commands go to the
+write side, queries are answered by the read side's read models, both over one event store.
+
+Commands:
+${commands}
+
+Options:
+  --memory         keep the event store in this process (or EVENT_STORE_MODE=memory);
+                   it starts empty each run, so use \`shell\` to explore it
+  --addr HOST:PORT the gRPC event store server (or EVENT_STORE_ADDR; default 127.0.0.1:50051)
+  --tenant ID      the tenant to work in (or EVENT_STORE_TENANT; default example-tenant)
+  --trace          show the CQRS path: stream read, decision, append, projections, query
+  --json           machine-readable output for the reading commands (cents and dollars)
+  --debug          show stack traces of unexpected errors
+  -h, --help       this help; \`COMMAND --help\` for one command
+
+Amounts are dollars with at most two decimals: 12, 12.5, 12.34 (no sign, no symbols).
+Colour only on a terminal, never with NO_COLOR set.
+
+${EXIT_CODES}
+
+Examples:
+  pnpm start -- --memory                     the walkthrough, all in this process
+  pnpm start -- --memory shell               explore with a store of your own
+  pnpm start -- open --customer alice --type Checking --initial 100 --id alice-1
+  pnpm start -- --trace deposit alice-1 25.00
+`;
+}
+
+export function subcommandHelp(name: SubcommandName): string {
+  const found = SUBCOMMANDS.find((s) => s.name === name);
+  if (found === undefined) return toolHelp();
+  const json = found.readsJson ? '\n  --json   machine-readable output' : '';
+  return `Usage: pnpm start -- ${found.usage}
+
+${found.summary} (${found.side}).
+Also takes the tool's options (--memory, --addr, --tenant, --trace, --debug).${json}
+
+Example:
+  pnpm start -- ${found.example}
+
+${EXIT_CODES}
+`;
+}

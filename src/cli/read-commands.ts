@@ -1,0 +1,114 @@
+// The CLI's read side: summary, history and accounts, answered by the query handlers from
+// the read models alone, live or as they stood at an earlier point of the log (--as-of).
+
+import { formatCents } from '../domain/money.ts';
+import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
+import { getAccountsByCustomer, getAccountSummary } from '../read-side/account-summary/queries.ts';
+import { getTransactionHistory } from '../read-side/transaction-history/queries.ts';
+import type { ReadSide } from '../wire.ts';
+import type { AsOf, Invocation } from './arguments.ts';
+import { EXIT, NotFoundError } from './exit-codes.ts';
+import type { ExitCode } from './exit-codes.ts';
+import type { Session } from './session.ts';
+
+type ReadInvocation = Extract<Invocation, { command: 'summary' | 'history' | 'accounts' }>;
+
+export async function runReadCommand(session: Session, invocation: ReadInvocation, flags: { trace: boolean; json: boolean }): Promise<ExitCode> {
+  const { out, tracer } = session;
+  const asOf = invocation.command === 'accounts' ? undefined : invocation.asOf;
+  if (flags.trace) tracer.begin(`${queryName(invocation)}${asOf === undefined ? '' : ` as of ${describeAsOf(asOf)}`}`);
+  const readSide = await readSideAt(session, asOf);
+  const at = readSide.projector.position;
+  const as = asOf === undefined ? `read model at position ${at}` : `as of ${describeAsOf(asOf)}: read model at position ${at}`;
+
+  if (invocation.command === 'accounts') {
+    const accounts = getAccountsByCustomer(readSide.accountSummaries, { customerId: invocation.customerId });
+    tracer.end(`${queryName(invocation)} from AccountSummary → ${accounts.length} account(s)`);
+    if (flags.json) out.json({ customerId: invocation.customerId, position: at, accounts: accounts.map(summaryJson) });
+    else if (accounts.length === 0) out.line(`No accounts for customer ${invocation.customerId} ${out.style.dim(`(${as})`)}`);
+    else {
+      out.line(`Accounts of ${invocation.customerId} ${out.style.dim(`(${as})`)}`);
+      for (const summary of accounts) {
+        out.line(`  ${summary.accountId}  ${summary.accountType.padEnd(9)} ${formatCents(summary.balanceCents).padStart(12)}  ${summary.status}`);
+      }
+    }
+    return EXIT.done;
+  }
+
+  const summary = getAccountSummary(readSide.accountSummaries, { accountId: invocation.accountId });
+  if (summary === undefined) {
+    tracer.end(`${queryName(invocation)} → no such account`);
+    throw new NotFoundError(`unknown account ${invocation.accountId} (${as}); \`accounts --customer C\` lists a customer's accounts`);
+  }
+  if (invocation.command === 'summary') {
+    tracer.end(`${queryName(invocation)} from AccountSummary → balance ${formatCents(summary.balanceCents)}, ${summary.status}`);
+    if (flags.json) out.json({ ...summaryJson(summary), position: at });
+    else {
+      out.line(`${out.style.bold(summary.accountId)}  ${summary.accountType}, customer ${summary.customerId} ${out.style.dim(`(${as})`)}`);
+      out.line(`  balance        ${formatCents(summary.balanceCents)}`);
+      out.line(`  status         ${summary.status}`);
+      out.line(`  transactions   ${summary.transactionCount}`);
+      out.line(`  opened         ${summary.openedAt}`);
+      out.line(`  last activity  ${summary.lastActivity}`);
+    }
+    return EXIT.done;
+  }
+
+  const transactions = getTransactionHistory(readSide.transactionHistories, { accountId: invocation.accountId });
+  tracer.end(`${queryName(invocation)} from TransactionHistory → ${transactions.length} transaction(s)`);
+  if (flags.json) {
+    out.json({
+      accountId: summary.accountId,
+      position: at,
+      transactions: transactions.map((t) => ({ ...t, ...dollars({ amount: t.amountCents, balanceAfter: t.balanceAfterCents }) })),
+    });
+    return EXIT.done;
+  }
+  out.line(`History of ${out.style.bold(summary.accountId)} ${out.style.dim(`(${as})`)}`);
+  if (transactions.length === 0) out.line('  no deposits or withdrawals');
+  for (const t of transactions) {
+    const signed = `${t.type === 'Deposit' ? '+' : '-'}${formatCents(t.amountCents)}`;
+    out.line(`  ${t.timestamp}  ${t.type.padEnd(10)} ${signed.padStart(12)}  balance ${formatCents(t.balanceAfterCents).padStart(12)}  ${t.description}`);
+  }
+  return EXIT.done;
+}
+
+/** The live read models once caught up, or fresh ones replayed up to the --as-of point. */
+async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<ReadSide> {
+  const { bank, tracer } = session;
+  if (asOf === undefined) {
+    await bank.projector.caughtUp;
+    tracer.caughtUp(bank.projector.position);
+    return bank;
+  }
+  const until = 'position' in asOf
+    ? (recorded: { globalPosition: number }) => recorded.globalPosition <= asOf.position
+    : (recorded: { recordedAtMs: number }) => recorded.recordedAtMs <= asOf.timeMs;
+  const replayed = await bank.rebuild({ until });
+  tracer.replayed(`replayed the log from position 1 into fresh read models, up to position ${replayed.projector.position}`);
+  return replayed;
+}
+
+function queryName(invocation: ReadInvocation): string {
+  switch (invocation.command) {
+    case 'summary':
+      return `GetAccountSummary(${invocation.accountId})`;
+    case 'history':
+      return `GetTransactionHistory(${invocation.accountId})`;
+    case 'accounts':
+      return `GetAccountsByCustomer(${invocation.customerId})`;
+  }
+}
+
+function describeAsOf(asOf: AsOf): string {
+  return 'position' in asOf ? `position ${asOf.position}` : asOf.time;
+}
+
+function summaryJson(summary: AccountSummary): object {
+  return { ...summary, ...dollars({ balance: summary.balanceCents }) };
+}
+
+/** For scripts: every amount as integer cents (already there) and as a dollar string. */
+function dollars(amounts: Record<string, number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(amounts).map(([name, cents]) => [name, formatCents(cents)]));
+}

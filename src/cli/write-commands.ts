@@ -1,0 +1,59 @@
+// The CLI's write side: open, deposit, withdraw, close. Each sends one command through the
+// command handler, then waits for the read side to reflect it (reading its own write) and
+// answers from the AccountSummary read model.
+
+import type { BankAccountCommand } from '../domain/bank-account.ts';
+import { formatCents } from '../domain/money.ts';
+import { getAccountSummary } from '../read-side/account-summary/queries.ts';
+import type { Invocation } from './arguments.ts';
+import { EXIT, exitCodeForRejection } from './exit-codes.ts';
+import type { ExitCode } from './exit-codes.ts';
+import { describeRejection } from './messages.ts';
+import type { Session } from './session.ts';
+import { describeCommand, describeEvent } from './trace.ts';
+
+type WriteInvocation = Extract<Invocation, { command: 'open' | 'deposit' | 'withdraw' | 'close' }>;
+
+export async function runWriteCommand(session: Session, invocation: WriteInvocation, trace: boolean): Promise<ExitCode> {
+  const { bank, tracer, out } = session;
+  const command = toCommand(session, invocation);
+  if (trace) tracer.begin(describeCommand(command));
+
+  const outcome = await bank.handle(command);
+  if (outcome.status === 'rejected') {
+    tracer.end('none: the command was refused');
+    out.problem(`refused: ${describeRejection(outcome.rejection)}`);
+    return exitCodeForRejection(outcome.rejection);
+  }
+
+  await bank.projector.waitFor(outcome.lastGlobalPosition);
+  tracer.projectionsReached(outcome.lastGlobalPosition);
+  const { accountId } = command.data;
+  const summary = getAccountSummary(bank.accountSummaries, { accountId });
+  const answer = summary === undefined ? 'no summary' : `balance ${formatCents(summary.balanceCents)}, ${summary.status}`;
+  tracer.end(`GetAccountSummary(${accountId}) from AccountSummary at position ${bank.accountSummaries.position} → ${answer}`);
+
+  const where = out.style.dim(`(stream version ${outcome.lastVersion}, log position ${outcome.lastGlobalPosition})`);
+  for (const event of outcome.events) out.line(`${out.style.green('✓')} ${describeEvent(event)} ${where}`);
+  if (invocation.command === 'open') out.line(`Account id: ${accountId}`);
+  if (summary !== undefined) out.line(`${accountId}: balance ${formatCents(summary.balanceCents)} · ${summary.status}`);
+  return EXIT.done;
+}
+
+/** Ids that the domain will not make up for itself are made here, at the edge. */
+function toCommand(session: Session, invocation: WriteInvocation): BankAccountCommand {
+  switch (invocation.command) {
+    case 'open': {
+      const { customerId, accountType, initialBalanceCents } = invocation;
+      return { type: 'OpenAccount', data: { accountId: invocation.accountId ?? session.newId(), customerId, accountType, initialBalanceCents } };
+    }
+    case 'deposit':
+    case 'withdraw': {
+      const { accountId, amountCents, description } = invocation;
+      const data = { accountId, amountCents, description, transactionId: session.newId() };
+      return invocation.command === 'deposit' ? { type: 'DepositMoney', data } : { type: 'WithdrawMoney', data };
+    }
+    case 'close':
+      return { type: 'CloseAccount', data: { accountId: invocation.accountId, reason: invocation.reason } };
+  }
+}
