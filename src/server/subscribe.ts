@@ -28,20 +28,29 @@ export async function serveSubscription(
   const abort = (): void => controller.abort();
   options.subscriptions.add(controller);
   call.on('cancelled', abort);
-  const aborted = new Promise<'aborted'>((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
   let iterator: AsyncIterator<SubscriptionMessage> | undefined;
+  // One timer per subscription rather than one per message: at each tick, a subscription
+  // that sent nothing since the last tick and is waiting on the store sends a heartbeat.
+  let waitingOnStore = false;
+  let sentSinceTick = true;
+  const ticker = setInterval(() => {
+    if (waitingOnStore && !sentSinceTick && !call.writableNeedDrain) call.write(HEARTBEAT);
+    sentSinceTick = false;
+  }, options.heartbeatMs);
   try {
     const request = subscribeRequestFromWire(decoded(call.request));
     iterator = context.store.subscribe({ ...request, signal })[Symbol.asyncIterator]();
-    const send = async (response: object): Promise<void> => {
+    for (;;) {
+      // The port promises that an aborted subscription ends quietly, so awaiting the store
+      // alone is enough to notice a cancel or a shutdown.
+      waitingOnStore = true;
+      const next = await iterator.next();
+      waitingOnStore = false;
+      if (next.done === true || signal.aborted) break;
+      sentSinceTick = true;
       // write() answering false means the client's window and our buffer are full: pull
       // nothing more from the store until they drain.
-      if (!call.write(response)) await drained(call, signal);
-    };
-    for (;;) {
-      const next = await nextOrHeartbeat(iterator, { aborted, heartbeatMs: options.heartbeatMs, send });
-      if (next === 'aborted' || next.done === true) break;
-      await send(subscriptionMessageToWire(next.value));
+      if (!call.write(subscriptionMessageToWire(next.value))) await drained(call, signal);
       if (signal.aborted) break;
     }
     if (!call.cancelled) call.end();
@@ -50,26 +59,12 @@ export async function serveSubscription(
     else call.emit('error', context.fail('Subscribe', error));
     return;
   } finally {
+    clearInterval(ticker);
     options.subscriptions.delete(controller);
     call.off('cancelled', abort);
     abort();
     // Not awaited: a store may take a moment to notice the signal, and nobody waits on it.
     iterator?.return?.().catch(() => undefined);
-  }
-}
-
-/** The store's next message; while it is slow to come, an empty response every heartbeat. */
-async function nextOrHeartbeat(
-  iterator: AsyncIterator<SubscriptionMessage>,
-  wait: { aborted: Promise<'aborted'>; heartbeatMs: number; send: (response: object) => Promise<void> },
-): Promise<IteratorResult<SubscriptionMessage> | 'aborted'> {
-  const next = iterator.next();
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), wait.heartbeatMs)));
-    const outcome = await Promise.race([next, wait.aborted, idle]).finally(() => clearTimeout(timer));
-    if (outcome !== 'idle') return outcome;
-    await wait.send(HEARTBEAT);
   }
 }
 

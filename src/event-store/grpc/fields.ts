@@ -48,7 +48,8 @@ export class Fields {
     const value = this.record[name] ?? '0';
     const text = typeof value === 'number' ? String(value) : value;
     if (typeof text !== 'string' || !/^\d+$/.test(text)) throw this.invalid(name, 'a uint64');
-    if (BigInt(text) > BigInt(Number.MAX_SAFE_INTEGER)) {
+    // Up to 15 digits is always below 2^53; only longer ones need the exact comparison.
+    if (text.length > 15 && BigInt(text) > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new InvalidRequestError(`${this.path}.${name}: ${text} is beyond ${Number.MAX_SAFE_INTEGER}, the largest supported value`);
     }
     return Number(text);
