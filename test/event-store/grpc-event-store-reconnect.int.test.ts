@@ -1,13 +1,12 @@
 // What the gRPC client adds to the port: it says promptly when no server answers, and a
 // subscription outlives a server restart without losing or repeating an event.
 
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { appendMany, newTenant, takeEvents, untilCaughtUp } from './contract.ts';
-import { serveOnLoopback } from './grpc/loopback.ts';
+import { serveOnLoopback, unusedPort } from './grpc/loopback.ts';
 import type { LoopbackServer } from './grpc/loopback.ts';
 
 describe('GrpcEventStore', () => {
@@ -68,15 +67,3 @@ describe('GrpcEventStore', () => {
     }
   });
 });
-
-// ---- fixtures -------------------------------------------------------------------------
-
-/** A loopback port that was free a moment ago, so nothing answers there. */
-async function unusedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}

@@ -1,16 +1,12 @@
 // The event store server as people run it (`pnpm event-store`): a process configured by
 // its environment that says where it listens and stops cleanly on SIGINT or SIGTERM.
 
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { account, newEvent, newTenant } from '../event-store/contract.ts';
 import { PlainClient } from '../event-store/grpc/plain-client.ts';
-
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
+import { listeningAddress, startServer } from './fixtures/server-process.ts';
 
 describe('the event store server process', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('serves on BIND_ADDR, logs where, and exits 0 on %s with a subscription open', async (signal) => {
@@ -53,39 +49,3 @@ describe('the event store server process', () => {
     }
   });
 });
-
-// ---- fixtures -------------------------------------------------------------------------
-
-interface ServerProcess {
-  readonly child: ChildProcessWithoutNullStreams;
-  /** Everything it printed so far, stdout and stderr. */
-  output(): string;
-  /** Kills it if it is still running: every test ends the process it started. */
-  stop(): void;
-}
-
-function startServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { cwd: REPO, env: { ...process.env, ...env } });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return {
-    child,
-    output: () => output,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
-/** The address from the start-up line, once it is printed. */
-async function listeningAddress(server: ServerProcess): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const match = /listening on (127\.0\.0\.1:\d+)/.exec(server.output());
-    if (match?.[1] !== undefined) return match[1];
-    if (server.child.exitCode !== null) throw new Error(`the server exited early:\n${server.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the server printed no start-up line:\n${server.output()}`);
-}

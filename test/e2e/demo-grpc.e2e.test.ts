@@ -1,0 +1,36 @@
+// The walkthrough in its default mode, as two terminals run it: `pnpm event-store` in one,
+// `pnpm start` in the other, the app reaching its event store over gRPC.
+
+import { describe, expect, it } from 'vitest';
+import { run } from '../support/child-process.ts';
+import { unusedPort } from '../event-store/grpc/loopback.ts';
+import { listeningAddress, startServer } from '../server/fixtures/server-process.ts';
+
+describe('pnpm start against pnpm event-store', () => {
+  it('runs the whole walkthrough over gRPC with the right balances and exits 0', async () => {
+    const server = startServer({ BIND_ADDR: '127.0.0.1:0' });
+    try {
+      const address = await listeningAddress(server);
+      const result = await run('pnpm', ['start'], { env: { EVENT_STORE_ADDR: address } });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(address);
+      expect(result.stdout).toMatch(/Checking\s+balance\s+1300\.00 · 2 transactions · Open/);
+      expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Open/);
+      expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Closed/);
+    } finally {
+      server.stop();
+    }
+  });
+
+  it('says how to start a server, or to use --memory, and exits non-zero when nothing answers', async () => {
+    const address = `127.0.0.1:${await unusedPort()}`;
+    const started = Date.now();
+    const result = await run('pnpm', ['start'], { env: { EVENT_STORE_ADDR: address }, timeoutMs: 30_000 });
+    expect(result.code).not.toBe(0);
+    const said = result.stdout + result.stderr;
+    expect(said).toContain(address);
+    expect(said).toContain('pnpm event-store');
+    expect(said).toContain('--memory');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
