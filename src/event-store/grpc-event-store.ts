@@ -110,6 +110,7 @@ export class GrpcEventStore implements EventStore {
     let caughtUp = false;
     let attempt = 0;
     let failingSinceMs: number | undefined;
+    let lastFailure = 'the stream ended';
     try {
       while (!signal.aborted) {
         const call = this.client.makeServerStreamRequest(
@@ -137,6 +138,7 @@ export class GrpcEventStore implements EventStore {
         } catch (error) {
           if (signal.aborted) return;
           if (!isServiceError(error) || !TRANSIENT.has(error.code)) throw errorFromStatus(error, site);
+          lastFailure = `${status[error.code]}: ${error.details}`;
         } finally {
           signal.removeEventListener('abort', cancel);
           call.cancel();
@@ -144,7 +146,8 @@ export class GrpcEventStore implements EventStore {
         // The stream ended or broke without anyone asking: the server went away. Follow on.
         failingSinceMs ??= Date.now();
         if (Date.now() - failingSinceMs > this.options.reconnectGiveUpMs) {
-          throw new StoreUnavailableError(`lost the event store at ${this.options.address} and could not reconnect`);
+          const gaveUp = `for ${this.options.reconnectGiveUpMs} ms (last: ${lastFailure})`;
+          throw new StoreUnavailableError(`lost the event store at ${this.options.address} and could not resume the subscription ${gaveUp}`);
         }
         await pause(Math.min(100 * 2 ** attempt++, 2_000), signal);
       }

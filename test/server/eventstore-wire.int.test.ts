@@ -73,6 +73,8 @@ describe('eventstore.v1 on the wire: Append and ReadStream', () => {
     ['nonces left at 0', (r: Request) => ({ ...r, events: [wireEvent(0)] }), status.INVALID_ARGUMENT],
     ['an expected nonce past 2^53', (r: Request) => ({ ...r, expected_aggregate_nonce: '18446744073709551615' }), status.INVALID_ARGUMENT],
     ['more events than an append may hold', (r: Request) => ({ ...r, events: manyEvents(1001) }), status.RESOURCE_EXHAUSTED],
+    ['a payload past the store limit', (r: Request) => ({ ...r, events: [{ ...wireEvent(1), payload: Buffer.alloc(1024 * 1024 + 1) }] }), status.RESOURCE_EXHAUSTED],
+    ['a message past gRPC\'s size limit', (r: Request) => ({ ...r, events: [{ ...wireEvent(1), payload: Buffer.alloc(5 * 1024 * 1024) }] }), status.RESOURCE_EXHAUSTED],
   ])('refuses an append with %s', async (_, change, code) => {
     const tenant_id = newTenant();
     expect(codeOf(await client().append(change(appendRequest(tenant_id))))).toBe(status[code]);
