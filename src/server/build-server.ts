@@ -19,7 +19,7 @@ import type { FailedStatus } from './status.ts';
 import { serveSubscription } from './subscribe.ts';
 
 export interface ServerOptions {
-  /** How long a subscription may stay silent before an empty heartbeat response. */
+  /** A subscription idle for between one and two of these gets an empty heartbeat response. */
   readonly heartbeatMs?: number;
   /** How long shutdown waits for calls in flight before cutting them off. */
   readonly shutdownGraceMs?: number;

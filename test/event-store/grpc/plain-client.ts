@@ -35,9 +35,10 @@ export class PlainClient {
     return this.unary('ReadStream', request);
   }
 
-  subscribe(request: object): ClientReadableStream<unknown> {
+  /** Responses are decoded messages, unless another `deserialize` is given. */
+  subscribe(request: object, deserialize?: (bytes: Buffer) => unknown): ClientReadableStream<unknown> {
     const subscribe = method('Subscribe');
-    return this.client.makeServerStreamRequest(subscribe.path, subscribe.requestSerialize, subscribe.responseDeserialize, request);
+    return this.client.makeServerStreamRequest(subscribe.path, subscribe.requestSerialize, deserialize ?? subscribe.responseDeserialize, request);
   }
 
   /** Sends these exact bytes as the request of a unary method. */
