@@ -7,7 +7,7 @@ import { StoreUnavailableError } from '../../../src/event-store/errors.ts';
 import { PostgresEventStore } from '../../../src/event-store/postgres/postgres-event-store.ts';
 import type { PostgresStoreUnderTest } from '../../support/postgres.ts';
 import { describePostgres, dropSchema, freshSchemaName, startPostgresStore, withClient } from '../../support/postgres.ts';
-import { withLiveSubscription } from '../../support/live-delivery.ts';
+import { sleep, withLiveSubscription } from '../../support/live-delivery.ts';
 import { account, appendMany, newEvent, newTenant, takeEvents } from '../contract.ts';
 
 describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) => {
@@ -115,6 +115,19 @@ describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) =>
         console.info(`append median ${median(appendMs).toFixed(1)} ms; append to delivery in another store median ${median(deliveryMs).toFixed(1)} ms`);
         expect(median(deliveryMs)).toBeLessThan(250);
       });
+    });
+
+    it('serves again once the database has dropped every connection of its pool', async () => {
+      const { under } = stores();
+      const tenantId = newTenant();
+      await appendMany(under.store, tenantId, 'a-1', 1);
+      await withClient(databaseUrl, (c) =>
+        c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`eventstore/${under.schema}`]),
+      );
+      await sleep(100);
+      await under.store.append({ tenantId, stream: account('a-1'), expectedVersion: 1, events: [newEvent()] });
+      const page = await under.store.readStream({ tenantId, aggregateId: 'a-1', fromVersion: 0, maxCount: 0, direction: 'forward' });
+      expect(page.events.map((e) => e.version)).toEqual([1, 2]);
     });
 
     it('listens again after losing its LISTEN connection, then catches up from the table', async () => {
