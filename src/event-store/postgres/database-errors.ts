@@ -1,7 +1,7 @@
 // Turns what the pg driver throws into the event store's typed errors, so callers of the
 // PostgreSQL store see the same vocabulary as with any other store.
 
-import { DuplicateEventIdError, EventStoreError, StoreUnavailableError } from '../errors.ts';
+import { DuplicateEventIdError, EventStoreError, InvalidRequestError, StoreUnavailableError } from '../errors.ts';
 
 /** Failures that say "the database cannot serve us right now", not "your request is wrong". */
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
@@ -24,6 +24,8 @@ export function translateDatabaseError(error: unknown, database: string): Error 
   if (code === '23505' && errorProperty(error, 'constraint') === 'events_event_id_key') {
     return new DuplicateEventIdError(`an event id of this batch is already stored for the tenant (${errorProperty(error, 'detail') ?? message})`);
   }
+  // PostgreSQL text cannot hold a NUL character, in a column or inside a JSON string.
+  if (code === '22021' || code === '22P05') return new InvalidRequestError(`PostgreSQL cannot store this text: ${message}`);
   if (isUnavailable(code, message)) return new StoreUnavailableError(`${database} is unavailable: ${message || code}`);
   return error instanceof Error ? error : new Error(message);
 }
