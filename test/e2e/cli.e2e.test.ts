@@ -1,0 +1,256 @@
+// The CLI as people use it: each subcommand a child process against a real event store
+// server (memory backend), checked by exit code and output, and the log checked to hold
+// nothing that a refused or malformed command might have written.
+
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { v7 as uuidv7 } from 'uuid';
+import { run, PROJECT_ROOT } from '../support/child-process.ts';
+import type { Finished } from '../support/child-process.ts';
+import { startServerProcess } from '../support/server-process.ts';
+import type { ServerProcess } from '../support/server-process.ts';
+import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
+import { accountStream, encode } from '../../src/domain/bank-account-codec.ts';
+import type { BankAccountEvent } from '../../src/domain/bank-account.ts';
+
+let server: ServerProcess | undefined;
+
+beforeAll(async () => {
+  server = await startServerProcess({ BACKEND: 'memory' });
+});
+afterAll(async () => {
+  await server?.stop('SIGKILL');
+});
+
+describe('a session at the command line', () => {
+  const tenant = newTenant();
+
+  it('opens, deposits, is refused, reads, travels in time and closes', async () => {
+    const opened = await cli(tenant, 'open', '--customer', 'alice', '--type', 'Checking', '--initial', '100.00', '--id', 'acc-1');
+    expect(opened.code, opened.stderr).toBe(0);
+    expect(opened.stdout).toContain('AccountOpened (Checking for alice, 100.00)');
+    expect(opened.stdout).toContain('acc-1: balance 100.00 · Open');
+
+    const deposited = await cli(tenant, 'deposit', 'acc-1', '25.50', '--description', 'Birthday money');
+    expect(deposited.code, deposited.stderr).toBe(0);
+    expect(deposited.stdout).toContain('MoneyDeposited (25.50, balance after 125.50)');
+
+    const refused = await cli(tenant, 'withdraw', 'acc-1', '500');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Insufficient funds: balance 125.50, asked 500.00');
+    const log = await eventsJson(tenant, 'acc-1');
+    expect(log.map((event) => event.eventType)).toEqual(['AccountOpened', 'MoneyDeposited']);
+
+    const summary = await cli(tenant, 'summary', 'acc-1');
+    expect(summary.code).toBe(0);
+    expect(summary.stdout).toMatch(/balance\s+125\.50/);
+    expect(summary.stdout).toMatch(/transactions\s+1/);
+
+    const history = await cli(tenant, 'history', 'acc-1');
+    expect(history.stdout).toMatch(/Deposit\s+\+25\.50\s+balance\s+125\.50\s+Birthday money/);
+
+    const [openedEvent, depositEvent] = log as [LoggedEvent, LoggedEvent];
+    const before = await cli(tenant, 'summary', 'acc-1', '--as-of', String(openedEvent.globalPosition));
+    expect(before.stdout).toMatch(/balance\s+100\.00/);
+    const after = await cli(tenant, 'summary', 'acc-1', '--as-of', String(depositEvent.globalPosition));
+    expect(after.stdout).toMatch(/balance\s+125\.50/);
+    const historyBefore = await cli(tenant, 'history', 'acc-1', '--as-of', openedEvent.recordedAt, '--json');
+    expect(JSON.parse(historyBefore.stdout).transactions).toEqual([]);
+
+    const accounts = await cli(tenant, 'accounts', '--customer', 'alice', '--json');
+    expect(JSON.parse(accounts.stdout).accounts).toEqual([
+      expect.objectContaining({ accountId: 'acc-1', balanceCents: 12550, balance: '125.50', status: 'Open', transactionCount: 1 }),
+    ]);
+    const historyJson = JSON.parse((await cli(tenant, 'history', 'acc-1', '--json')).stdout);
+    expect(historyJson.transactions[0]).toMatchObject({ type: 'Deposit', amountCents: 2550, amount: '25.50', balanceAfter: '125.50' });
+
+    const closed = await cli(tenant, 'close', 'acc-1', '--reason', 'Moving banks');
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toContain('AccountClosed (final balance 125.50)');
+    expect((await cli(tenant, 'summary', 'acc-1')).stdout).toMatch(/status\s+Closed/);
+    const afterClose = await cli(tenant, 'deposit', 'acc-1', '1');
+    expect(afterClose.code).toBe(1);
+    expect(afterClose.stderr).toContain('Account is closed: acc-1');
+
+    const events = await cli(tenant, 'events');
+    expect(events.code).toBe(0);
+    expect(events.stdout.trim().split('\n').map((line) => line.split(/\s+/)[1])).toEqual(['AccountOpened', 'MoneyDeposited', 'AccountClosed']);
+  });
+
+  it('prints the CQRS path of a command with --trace', async () => {
+    await cli(tenant, 'open', '--customer', 'bob', '--type', 'Savings', '--initial', '10', '--id', 'acc-2');
+    const traced = await cli(tenant, '--trace', 'deposit', 'acc-2', '5');
+    expect(traced.code).toBe(0);
+    const lines = traced.stdout.split('\n');
+    expect(lines[0]).toContain('DepositMoney acc-2: 5.00');
+    expect(traced.stdout).toContain('read stream BankAccount/acc-2: 1 event, at version 1');
+    expect(traced.stdout).toContain('decide → MoneyDeposited (5.00, balance after 15.00)');
+    expect(traced.stdout).toMatch(/append with expected version 1 → version 2, global position \d+/);
+    expect(traced.stdout).toMatch(/projector: AccountSummary reached position \d+/);
+    expect(traced.stdout).toMatch(/projector: TransactionHistory reached position \d+/);
+    expect(traced.stdout).toMatch(/query\s+GetAccountSummary\(acc-2\) from AccountSummary at position \d+ → balance 15\.00, Open/);
+  });
+});
+
+describe('bad input', () => {
+  const tenant = newTenant();
+  let logBefore: LoggedEvent[] = [];
+
+  beforeAll(async () => {
+    await cli(tenant, 'open', '--customer', 'alice', '--type', 'Checking', '--initial', '10', '--id', 'acc-1');
+    logBefore = await eventsJson(tenant);
+    expect(logBefore).toHaveLength(1);
+  });
+
+  it.each<[string, string[], number, RegExp]>([
+    ['three decimals', ['deposit', 'acc-1', '12.345'], 2, /"12\.345" is not a valid amount: use at most two decimals/],
+    ['a negative amount', ['deposit', 'acc-1', '-5'], 2, /Unknown option '-5'|not a valid amount/],
+    ['an exponent', ['deposit', 'acc-1', '1e3'], 2, /"1e3" is not a valid amount/],
+    ['letters for an amount', ['withdraw', 'acc-1', 'abc'], 2, /"abc" is not a valid amount/],
+    ['a missing amount', ['deposit', 'acc-1'], 2, /deposit needs ACCOUNT and AMOUNT/],
+    ['an unknown account', ['deposit', 'nobody', '5'], 2, /Account not found: nobody/],
+    ['a malformed account id', ['deposit', 'bad id!', '5'], 2, /"bad id!" is not an account id/],
+    ['a zero withdrawal', ['withdraw', 'acc-1', '0'], 1, /Amount must be more than 0\.00/],
+    ['an open without --initial', ['open', '--customer', 'x', '--type', 'Checking'], 2, /open needs --initial/],
+    ['an id already taken', ['open', '--customer', 'x', '--type', 'Checking', '--initial', '5', '--id', 'acc-1'], 1, /Account already exists: acc-1/],
+    ['a summary of nobody', ['summary', 'nobody'], 2, /unknown account nobody/],
+    ['an --as-of that is neither', ['summary', 'acc-1', '--as-of', 'yesterday'], 2, /--as-of takes a log position .* or an ISO 8601 time/],
+    ['an unknown command', ['frobnicate'], 2, /unknown command "frobnicate"/],
+    ['an unknown option', ['deposit', 'acc-1', '5', '--colour'], 2, /Unknown option '--colour'/],
+    ["another command's option", ['close', 'acc-1', '--customer', 'x'], 2, /close does not take --customer/],
+    ['--json on a write', ['deposit', 'acc-1', '5', '--json'], 2, /deposit does not take --json/],
+    ['an extra argument', ['close', 'acc-1', 'acc-2'], 2, /unexpected "acc-2"/],
+  ])('refuses %s', async (_, args, code, message) => {
+    const result = await cli(tenant, ...args);
+    expect(result.code, result.stdout + result.stderr).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('wrote nothing for any of them', async () => {
+    expect(await eventsJson(tenant)).toEqual(logBefore);
+  });
+
+  it('says how to start the server when none answers, and exits 3', async () => {
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', '--addr', '127.0.0.1:1', 'summary', 'acc-1'], { timeoutMs: 30_000 });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('pnpm event-store');
+    expect(result.stderr).toContain('--memory');
+  });
+});
+
+describe('rebuild, watch and shell', () => {
+  it('rebuilds read models from a log of 100 000 events that equal the live ones', async () => {
+    const tenant = newTenant();
+    const store = await GrpcEventStore.connect({ address: address() });
+    try {
+      for (let account = 0; account < 1_000; account++) {
+        const events = accountHistory(`acc-${account}`, 100);
+        await store.append({ tenantId: tenant, stream: accountStream(`acc-${account}`), expectedVersion: 0, events });
+      }
+    } finally {
+      await store.close();
+    }
+    const plain = await cli(tenant, 'rebuild');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/Rebuilt the read models from 100000 events, up to log position \d+, in [\d.]+ s \(\d+ events\/s\)\./);
+    expect(plain.stdout).toContain('equal the live read models');
+    expect(plain.stdout).not.toContain('replaying ['); // no progress bar when not on a terminal
+
+    const summary = JSON.parse((await cli(tenant, 'summary', 'acc-999', '--json')).stdout);
+    expect(summary).toMatchObject({ balanceCents: 99 * 100, transactionCount: 99 });
+  }, 180_000);
+
+  it('watch shows an event appended by another process, and the change it made', async () => {
+    const tenant = newTenant();
+    await cli(tenant, 'open', '--customer', 'carol', '--type', 'Checking', '--initial', '10', '--id', 'acc-w');
+    const watcher = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--addr', address(), '--tenant', tenant, 'watch'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    watcher.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    watcher.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => watcher.once('exit', (code) => resolve(code)));
+    try {
+      await until(() => output.includes('watching tenant'), () => output);
+      expect(output).not.toContain('AccountOpened'); // history is not replayed on screen
+      const deposit = await cli(tenant, 'deposit', 'acc-w', '2.50', '--description', 'Coffee refund');
+      expect(deposit.code).toBe(0);
+      await until(() => output.includes('TransactionHistory'), () => output);
+      expect(output).toMatch(/MoneyDeposited\s+BankAccount\/acc-w v2/);
+      expect(output).toContain('AccountSummary      balance 10.00 → 12.50 · transactions 0 → 1');
+      expect(output).toContain('TransactionHistory  + Deposit 2.50 "Coffee refund", balance after 12.50');
+      watcher.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      watcher.kill('SIGKILL');
+    }
+  });
+
+  it('shell keeps one in-memory store for the whole session', async () => {
+    const input = [
+      'open --customer dana --type Savings --initial 50 --id acc-s',
+      'deposit acc-s 5 --description "Pocket money"',
+      'withdraw acc-s 100',
+      'summary acc-s --json',
+      'deposit acc-s "12.345"',
+      'exit',
+    ].join('\n');
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', '--memory', 'shell'], { input });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('AccountOpened (Savings for dana, 50.00)');
+    expect(result.stdout).toContain('MoneyDeposited (5.00, balance after 55.00)');
+    expect(result.stderr).toContain('refused: Insufficient funds: balance 55.00, asked 100.00');
+    expect(result.stdout).toContain('(exit code 1)');
+    expect(result.stdout).toContain('"balance": "55.00"');
+    expect(result.stderr).toContain('use at most two decimals');
+    expect(result.stdout).toContain('(exit code 2)');
+  });
+});
+
+// ---- fixtures -------------------------------------------------------------------------
+
+interface LoggedEvent {
+  readonly globalPosition: number;
+  readonly eventType: string;
+  readonly recordedAt: string;
+}
+
+function address(): string {
+  if (server === undefined) throw new Error('the server did not start');
+  return server.address;
+}
+
+function newTenant(): string {
+  return `cli-${randomUUID()}`;
+}
+
+function cli(tenant: string, ...args: string[]): Promise<Finished> {
+  return run(process.execPath, ['--import', 'tsx', 'src/main.ts', '--addr', address(), '--tenant', tenant, ...args]);
+}
+
+async function eventsJson(tenant: string, accountId?: string): Promise<LoggedEvent[]> {
+  const result = await cli(tenant, 'events', ...(accountId === undefined ? [] : [accountId]), '--json');
+  if (result.code !== 0) throw new Error(`events failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as LoggedEvent[];
+}
+
+function accountHistory(accountId: string, count: number) {
+  const events: BankAccountEvent[] = [
+    { type: 'AccountOpened', data: { accountId, customerId: 'bulk', accountType: 'Checking', initialBalanceCents: 0 } },
+  ];
+  for (let i = 1; i < count; i++) {
+    events.push({ type: 'MoneyDeposited', data: { accountId, transactionId: uuidv7(), amountCents: 100, description: 'bulk', balanceAfterCents: i * 100 } });
+  }
+  return events.map((event) => ({ ...encode(event), eventId: uuidv7() }));
+}
+
+async function until(condition: () => boolean, describe: () => string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out; output so far:\n${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
