@@ -35,6 +35,11 @@ export interface GrpcEventStoreOptions {
   readonly callTimeoutMs?: number;
   /** How long a subscription keeps trying to reconnect before it fails. Default 30 s. */
   readonly reconnectGiveUpMs?: number;
+  /**
+   * How long a subscription waits for any response, heartbeats included, before it takes
+   * the connection for lost and reconnects. Default 60 s: four of our server's heartbeats.
+   */
+  readonly silenceTimeoutMs?: number;
 }
 
 const CHANNEL_OPTIONS = {
@@ -63,7 +68,7 @@ export class GrpcEventStore implements EventStore {
    * the address when nothing answers within `connectTimeoutMs`.
    */
   static async connect(options: GrpcEventStoreOptions): Promise<GrpcEventStore> {
-    const settings = { connectTimeoutMs: 3_000, callTimeoutMs: 10_000, reconnectGiveUpMs: 30_000, ...options };
+    const settings = { connectTimeoutMs: 3_000, callTimeoutMs: 10_000, reconnectGiveUpMs: 30_000, silenceTimeoutMs: 60_000, ...options };
     const unavailable = (why: string): StoreUnavailableError =>
       new StoreUnavailableError(`no event store server answered at ${settings.address}: ${why}`);
     let client: Client;
@@ -121,11 +126,17 @@ export class GrpcEventStore implements EventStore {
         );
         const cancel = (): void => call.cancel();
         signal.addEventListener('abort', cancel, { once: true });
+        const responses = call[Symbol.asyncIterator]();
         try {
-          for await (const response of call) {
+          for (;;) {
+            // A connection that died without a word (a host gone, a partition) shows only
+            // as silence; servers send heartbeats while idle, so silence this long is a loss.
+            const silence = setTimeout(cancel, this.options.silenceTimeoutMs);
+            const next = await responses.next().finally(() => clearTimeout(silence));
+            if (next.done === true) break;
             attempt = 0;
             failingSinceMs = undefined;
-            const event = subscribeResponseFromWire(response);
+            const event = subscribeResponseFromWire(next.value);
             if (event === undefined) {
               if (caughtUp) continue;
               caughtUp = true;
@@ -142,6 +153,7 @@ export class GrpcEventStore implements EventStore {
         } finally {
           signal.removeEventListener('abort', cancel);
           call.cancel();
+          await responses.return?.().catch(() => undefined);
         }
         // The stream ended or broke without anyone asking: the server went away. Follow on.
         failingSinceMs ??= Date.now();

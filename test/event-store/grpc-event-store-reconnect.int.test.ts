@@ -2,6 +2,7 @@
 // subscription outlives a server restart without losing or repeating an event.
 
 import { describe, expect, it } from 'vitest';
+import type { EventStore } from '../../src/event-store/event-store.ts';
 import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
@@ -47,6 +48,37 @@ describe('GrpcEventStore', () => {
       await iterator.return?.();
       await store.close();
       await server?.stop();
+      await backend.close();
+    }
+  });
+
+  it('takes a silent connection for lost and resumes it with no gap and no repeat', async () => {
+    const backend = new InMemoryEventStore();
+    // A server that never sends heartbeats looks, once idle, like a connection gone dead.
+    let subscribeCalls = 0;
+    const counting: EventStore = {
+      append: (request) => backend.append(request),
+      readStream: (request) => backend.readStream(request),
+      subscribe: (request) => (subscribeCalls++, backend.subscribe(request)),
+      close: () => backend.close(),
+    };
+    const server = await serveOnLoopback(counting, { heartbeatMs: 600_000 });
+    const store = await GrpcEventStore.connect({ address: server.address, silenceTimeoutMs: 200 });
+    const tenantId = newTenant();
+    const iterator = store.subscribe({ tenantId, fromPosition: 0 })[Symbol.asyncIterator]();
+    try {
+      await appendMany(backend, tenantId, 'acc-1', 2);
+      const first = await takeEvents(iterator, 2);
+      const waiting = takeEvents(iterator, 2);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await appendMany(backend, tenantId, 'acc-1', 2);
+      const second = await waiting;
+      expect([...first, ...second].map((event) => event.version)).toEqual([1, 2, 3, 4]);
+      expect(subscribeCalls).toBeGreaterThanOrEqual(3);
+    } finally {
+      await iterator.return?.();
+      await store.close();
+      await server.stop();
       await backend.close();
     }
   });
