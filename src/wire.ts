@@ -2,6 +2,7 @@
 // (the projector and its read models) around one event store. main.ts calls this; nothing
 // else builds these parts, so the whole architecture can be read from this page.
 
+import { isDeepStrictEqual } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { bankAccount } from './domain/bank-account.ts';
 import type { BankAccountCommand, BankAccountEvent, BankAccountRejection } from './domain/bank-account.ts';
@@ -81,4 +82,12 @@ export async function rebuildReadSide(options: ReadSideOptions): Promise<ReadSid
     await readSide.projector.stop();
   }
   return readSide;
+}
+
+/** Whether two sets of read models hold the same answers: how a rebuild proves itself. */
+export function sameReadModels(one: ReadSide, other: ReadSide): boolean {
+  const histories = (readSide: ReadSide) => readSide.transactionHistories.accountIds().sort();
+  return isDeepStrictEqual(one.accountSummaries.all(), other.accountSummaries.all())
+    && isDeepStrictEqual(histories(one), histories(other))
+    && histories(one).every((id) => isDeepStrictEqual(one.transactionHistories.of(id), other.transactionHistories.of(id)));
 }

@@ -1,9 +1,8 @@
 // `rebuild`: the proof that read models are disposable. Replays the whole log into fresh
 // read models, compares them with the live ones, and reports how fast the replay ran.
 
-import { isDeepStrictEqual } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import type { ReadSide } from '../wire.ts';
+import { sameReadModels } from '../wire.ts';
 import { EXIT } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
 import type { Session } from './session.ts';
@@ -41,13 +40,6 @@ export async function runRebuild(session: Session, flags: { json: boolean }): Pr
       : `${out.style.red('✗')} The rebuilt read models differ from the live ones.`);
   }
   return equal ? EXIT.done : EXIT.unexpected;
-}
-
-function sameReadModels(rebuilt: ReadSide, live: ReadSide): boolean {
-  const accounts = live.accountSummaries.all();
-  return isDeepStrictEqual(rebuilt.accountSummaries.all(), accounts)
-    && isDeepStrictEqual(rebuilt.transactionHistories.accountIds().sort(), live.transactionHistories.accountIds().sort())
-    && live.transactionHistories.accountIds().every((id) => isDeepStrictEqual(rebuilt.transactionHistories.of(id), live.transactionHistories.of(id)));
 }
 
 function progressBar(position: number, head: number): string {

@@ -2,12 +2,12 @@
 // models, queries on the read side, a refused command, a closed account. Every number it
 // prints comes from a real command or query against the store it was given.
 
-import { isDeepStrictEqual } from 'node:util';
 import type { BankAccountCommand } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import { getAccountsByCustomer, getAccountSummary } from '../read-side/account-summary/queries.ts';
 import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
 import { getTransactionHistory } from '../read-side/transaction-history/queries.ts';
+import { sameReadModels } from '../wire.ts';
 import type { Bank } from '../wire.ts';
 import { describeRejection } from './messages.ts';
 
@@ -95,9 +95,7 @@ export async function runWalkthrough({ bank, storeDescription, newId, print }: W
   print();
   print('Step 6 · What this showed');
   const rebuilt = await bank.rebuild();
-  const same = isDeepStrictEqual(rebuilt.accountSummaries.all(), bank.accountSummaries.all())
-    && rebuilt.transactionHistories.accountIds().every((accountId) =>
-      isDeepStrictEqual(rebuilt.transactionHistories.of(accountId), bank.transactionHistories.of(accountId)));
+  const same = sameReadModels(rebuilt, bank);
   print(`  (Just now, fresh read models were rebuilt from the whole log, up to position ${rebuilt.projector.position}:`);
   print(`   ${same ? 'they equal the live ones' : 'they DIFFER from the live ones'}.)`);
   print('  1. Commands go to the write side, where the aggregate enforces the rules and emits events.');
