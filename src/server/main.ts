@@ -5,26 +5,18 @@ import { buildServer } from './build-server.ts';
 import { BackendConfigError, openBackend } from './backend.ts';
 
 // Loopback unless told otherwise: the server has no authentication.
-const bindAddress = process.env.BIND_ADDR ?? '127.0.0.1:50051';
-const backendName = process.env.BACKEND ?? 'memory';
+const bindAddress = process.env.BIND_ADDR || '127.0.0.1:50051';
+const backendName = process.env.BACKEND || 'memory';
 
-let backend;
-try {
-  backend = await openBackend(backendName);
-} catch (error) {
-  if (!(error instanceof BackendConfigError)) throw error;
-  console.error(`event store server: ${error.message}`);
-  process.exit(2);
-}
-
+const backend = await openBackend(backendName).catch((error: unknown) => {
+  if (error instanceof BackendConfigError) exit(2, error.message);
+  throw error;
+});
 const served = buildServer(backend.store);
-let port;
-try {
-  port = await served.listen(bindAddress);
-} catch (error) {
-  console.error(`event store server: cannot listen on ${bindAddress}: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-}
+const port = await served.listen(bindAddress).catch((error: unknown) => {
+  exit(1, `cannot listen on ${bindAddress}: ${error instanceof Error ? error.message : String(error)}`);
+});
+// Port 0 asks for any free port: say which one was bound.
 const host = bindAddress.slice(0, bindAddress.lastIndexOf(':'));
 console.log(`event store server listening on ${host}:${port} (backend: ${backend.name})`);
 
@@ -37,3 +29,8 @@ const stop = async (signal: string): Promise<void> => {
 };
 process.once('SIGINT', () => void stop('SIGINT'));
 process.once('SIGTERM', () => void stop('SIGTERM'));
+
+function exit(code: number, message: string): never {
+  console.error(`event store server: ${message}`);
+  process.exit(code);
+}
