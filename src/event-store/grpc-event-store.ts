@@ -36,8 +36,9 @@ export interface GrpcEventStoreOptions {
   /** How long a subscription keeps trying to reconnect before it fails. Default 30 s. */
   readonly reconnectGiveUpMs?: number;
   /**
-   * How long a subscription waits for any response, heartbeats included, before it takes
-   * the connection for lost and reconnects. Default 60 s: four of our server's heartbeats.
+   * How long a live subscription waits for any response, heartbeats included, before it
+   * takes the connection for lost and reconnects. Default 60 s: at least two of our
+   * server's heartbeats.
    */
   readonly silenceTimeoutMs?: number;
 }
@@ -127,17 +128,20 @@ export class GrpcEventStore implements EventStore {
         const cancel = (): void => call.cancel();
         signal.addEventListener('abort', cancel, { once: true });
         const responses = call[Symbol.asyncIterator]();
+        let live = false;
         try {
           for (;;) {
             // A connection that died without a word (a host gone, a partition) shows only
-            // as silence; servers send heartbeats while idle, so silence this long is a loss.
-            const silence = setTimeout(cancel, this.options.silenceTimeoutMs);
+            // as silence. Once live, servers send heartbeats while idle, so silence this
+            // long is a loss; during catch-up a slow scan may be silent, so no timer then.
+            const silence = live ? setTimeout(cancel, this.options.silenceTimeoutMs) : undefined;
             const next = await responses.next().finally(() => clearTimeout(silence));
             if (next.done === true) break;
             attempt = 0;
             failingSinceMs = undefined;
             const event = subscribeResponseFromWire(next.value);
             if (event === undefined) {
+              live = true;
               if (caughtUp) continue;
               caughtUp = true;
               yield { kind: 'caught-up' };

@@ -29,12 +29,14 @@ export async function serveSubscription(
   options.subscriptions.add(controller);
   call.on('cancelled', abort);
   let iterator: AsyncIterator<SubscriptionMessage> | undefined;
-  // One timer per subscription rather than one per message: at each tick, a subscription
-  // that sent nothing since the last tick and is waiting on the store sends a heartbeat.
+  // One timer per subscription rather than one per message: at each tick, a live
+  // subscription that sent nothing since the last tick and waits on the store sends a
+  // heartbeat. Never before caught-up: clients take the first empty response for that.
+  let live = false;
   let waitingOnStore = false;
   let sentSinceTick = true;
   const ticker = setInterval(() => {
-    if (waitingOnStore && !sentSinceTick && !call.writableNeedDrain) call.write(HEARTBEAT);
+    if (live && waitingOnStore && !sentSinceTick && !call.writableNeedDrain) call.write(HEARTBEAT);
     sentSinceTick = false;
   }, options.heartbeatMs);
   try {
@@ -48,6 +50,7 @@ export async function serveSubscription(
       waitingOnStore = false;
       if (next.done === true || signal.aborted) break;
       sentSinceTick = true;
+      if (next.value.kind === 'caught-up') live = true;
       // write() answering false means the client's window and our buffer are full: pull
       // nothing more from the store until they drain.
       if (!call.write(subscriptionMessageToWire(next.value))) await drained(call, signal);

@@ -2,12 +2,11 @@
 // subscription outlives a server restart without losing or repeating an event.
 
 import { describe, expect, it } from 'vitest';
-import type { EventStore } from '../../src/event-store/event-store.ts';
 import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { appendMany, newTenant, takeEvents, untilCaughtUp } from './contract.ts';
-import { serveOnLoopback, unusedPort } from './grpc/loopback.ts';
+import { serveOnLoopback, unusedPort, withSubscribe } from './grpc/loopback.ts';
 import type { LoopbackServer } from './grpc/loopback.ts';
 
 describe('GrpcEventStore', () => {
@@ -56,12 +55,10 @@ describe('GrpcEventStore', () => {
     const backend = new InMemoryEventStore();
     // A server that never sends heartbeats looks, once idle, like a connection gone dead.
     let subscribeCalls = 0;
-    const counting: EventStore = {
-      append: (request) => backend.append(request),
-      readStream: (request) => backend.readStream(request),
-      subscribe: (request) => (subscribeCalls++, backend.subscribe(request)),
-      close: () => backend.close(),
-    };
+    const counting = withSubscribe(backend, (request) => {
+      subscribeCalls++;
+      return backend.subscribe(request);
+    });
     const server = await serveOnLoopback(counting, { heartbeatMs: 600_000 });
     const store = await GrpcEventStore.connect({ address: server.address, silenceTimeoutMs: 200 });
     const tenantId = newTenant();

@@ -11,7 +11,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { appendMany, newTenant } from '../event-store/contract.ts';
-import { serveOnLoopback } from '../event-store/grpc/loopback.ts';
+import { serveOnLoopback, withSubscribe } from '../event-store/grpc/loopback.ts';
 import type { LoopbackServer } from '../event-store/grpc/loopback.ts';
 import { asMessage, PlainClient } from '../event-store/grpc/plain-client.ts';
 import type { Message } from '../event-store/grpc/plain-client.ts';
@@ -47,6 +47,31 @@ describe('eventstore.v1 on the wire: Subscribe and the standard services', () =>
       expect(Date.now() - started).toBeGreaterThanOrEqual(HEARTBEAT_MS - 20);
     } finally {
       call.cancel();
+    }
+  });
+
+  it('sends no heartbeat before the caught-up marker, however slow the catch-up', async () => {
+    const tenantId = newTenant();
+    await appendMany(backend, tenantId, 'acc-1', 1);
+    const [stored] = (await backend.readStream({ tenantId, aggregateId: 'acc-1', fromVersion: 0, maxCount: 0, direction: 'forward' })).events;
+    if (stored === undefined) throw new Error('nothing stored');
+    // A store whose catch-up stalls for several heartbeats after its first event.
+    const slowCatchUp = withSubscribe(backend, async function* (request) {
+      yield { kind: 'event', event: stored };
+      await new Promise((resolve) => setTimeout(resolve, 4 * HEARTBEAT_MS));
+      yield { kind: 'caught-up' };
+      yield* backend.subscribe({ ...request, fromPosition: stored.globalPosition + 1 });
+    });
+    const slowServer = await serveOnLoopback(slowCatchUp, { heartbeatMs: HEARTBEAT_MS });
+    const slowClient = new PlainClient(slowServer.address);
+    try {
+      const started = Date.now();
+      const responses = await take(slowClient.subscribe({ tenant_id: tenantId }), 2);
+      expect(responses.map((r) => (r.event === null ? 'empty' : 'event'))).toEqual(['event', 'empty']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4 * HEARTBEAT_MS - 20);
+    } finally {
+      slowClient.close();
+      await slowServer.stop();
     }
   });
 
