@@ -9,10 +9,11 @@ import type { Session } from './session.ts';
 
 export async function runRebuild(session: Session, flags: { json: boolean }): Promise<ExitCode> {
   const { bank, out } = session;
+  const showBar = out.interactive && !flags.json;
+  if (showBar) out.status('the live read models are catching up with the log ...');
   await bank.projector.caughtUp;
   // Replay exactly the log the live read models reflect, even if writers carry on meanwhile.
   const head = bank.projector.position;
-  const showBar = out.interactive && !flags.json;
   let events = 0;
   let drawnAt = 0;
   const started = performance.now();
