@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../support/child-process.ts';
 import { unusedPort } from '../event-store/grpc/loopback.ts';
-import { listeningAddress, startServer } from '../server/fixtures/server-process.ts';
+import { startServerProcess } from '../support/server-process.ts';
 
 describe('pnpm start against pnpm event-store', () => {
   it('runs the whole walkthrough over gRPC with the right balances and exits 0', async () => {
-    const server = startServer({ BIND_ADDR: '127.0.0.1:0' });
+    const server = await startServerProcess({});
     try {
-      const address = await listeningAddress(server);
+      const { address } = server;
       const result = await run('pnpm', ['start'], { env: { EVENT_STORE_ADDR: address } });
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain(address);
@@ -18,7 +18,7 @@ describe('pnpm start against pnpm event-store', () => {
       expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Open/);
       expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Closed/);
     } finally {
-      server.stop();
+      await server.stop('SIGKILL');
     }
   });
 

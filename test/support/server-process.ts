@@ -10,8 +10,13 @@ export interface ServerProcess {
   readonly port: number;
   /** Everything the server printed so far, for assertion messages. */
   output(): string;
-  /** Sends the signal and resolves once the process is gone. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends the signal and resolves, with how it exited, once the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 /**
@@ -26,10 +31,10 @@ export function startServerProcess(env: Readonly<Record<string, string>>, port =
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
+    return exited;
   };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
