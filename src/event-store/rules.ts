@@ -20,8 +20,12 @@ export function checkAppend(request: AppendRequest): void {
   if (request.events.length > MAX_EVENTS_PER_APPEND) {
     throw new LimitExceededError(`an append holds at most ${MAX_EVENTS_PER_APPEND} events, got ${request.events.length}`);
   }
+  checkText('request', [request.tenantId, request.stream.aggregateId, request.stream.aggregateType, request.idempotencyKey]);
   const seen = new Set<string>();
   for (const [index, event] of request.events.entries()) {
+    const { eventId, eventType, contentType, contentSchema, correlationId, causationId, actorId, headers = {} } = event;
+    const text = [eventId, eventType, contentType, contentSchema, correlationId, causationId, actorId, ...Object.entries(headers).flat()];
+    checkText(`event ${index + 1}`, text);
     if (event.eventId === '') throw new InvalidRequestError(`event ${index + 1}: event id is required`);
     if (event.eventType === '') throw new InvalidRequestError(`event ${index + 1}: event type is required`);
     if (event.payload.byteLength > MAX_PAYLOAD_BYTES) {
@@ -37,12 +41,14 @@ export function checkAppend(request: AppendRequest): void {
 export function checkReadStream(request: ReadStreamRequest): void {
   if (request.tenantId === '') throw new MissingTenantError();
   if (request.aggregateId === '') throw new InvalidRequestError('aggregate id is required');
+  checkText('request', [request.tenantId, request.aggregateId]);
   checkCount('from version', request.fromVersion);
   checkCount('max count', request.maxCount);
 }
 
 export function checkSubscribe(request: SubscribeRequest): void {
   if (request.tenantId === '') throw new MissingTenantError();
+  checkText('request', [request.tenantId, request.aggregateIdPrefix]);
   checkCount('from position', request.fromPosition);
 }
 
@@ -74,6 +80,16 @@ export function batchFingerprint(request: AppendRequest): string {
     field(event.payload);
   }
   return hash.digest('hex');
+}
+
+/**
+ * Text with a NUL character is refused by every store alike, because PostgreSQL cannot
+ * store it: an event the memory store took must never be one the database would refuse.
+ */
+function checkText(where: string, values: ReadonlyArray<string | undefined>): void {
+  if (values.some((value) => value?.includes('\u0000'))) {
+    throw new InvalidRequestError(`${where}: text may not contain the NUL character`);
+  }
 }
 
 function checkCount(name: string, value: number): void {

@@ -160,6 +160,15 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       expect(await versions(store(), tenantId, 'a-1')).toEqual([]);
     });
 
+    it('refuses text with a NUL character, which not every store can keep', async () => {
+      const tenantId = newTenant();
+      const ok = { tenantId, stream: account('a-1'), expectedVersion: 0, events: [newEvent()] };
+      expect(await failure(store().append({ ...ok, stream: account('a\u00001') }))).toBeInstanceOf(InvalidRequestError);
+      expect(await failure(store().append({ ...ok, events: [{ ...newEvent(), eventType: 'Bad\u0000' }] }))).toBeInstanceOf(InvalidRequestError);
+      expect(await failure(store().append({ ...ok, events: [{ ...newEvent(), headers: { k: 'v\u0000' } }] }))).toBeInstanceOf(InvalidRequestError);
+      expect(await versions(store(), tenantId, 'a-1')).toEqual([]);
+    });
+
     it('keeps a stream to the aggregate type of its first append', async () => {
       const tenantId = newTenant();
       await store().append({ tenantId, stream: account('a-1'), expectedVersion: 0, events: [newEvent()] });
