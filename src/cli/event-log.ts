@@ -51,10 +51,11 @@ export async function runWatch(session: Session, signal: AbortSignal): Promise<E
   });
   readSide.projector.start();
   try {
+    // Until Ctrl-C, unless the projector stops first (the store went away): then its error.
     await Promise.race([readSide.projector.caughtUp, aborted(signal)]);
     live = true;
     out.line(out.style.dim(`watching tenant ${tenantId} after log position ${readSide.projector.position}; Ctrl-C to stop`));
-    await aborted(signal);
+    await Promise.race([aborted(signal), readSide.projector.failed]);
   } finally {
     await readSide.projector.stop();
   }

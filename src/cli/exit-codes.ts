@@ -3,7 +3,8 @@
 // 3 event store unreachable, 4 anything unexpected.
 
 import type { BankAccountRejection } from '../domain/bank-account.ts';
-import { StoreUnavailableError } from '../event-store/errors.ts';
+import { InvalidRequestError, LimitExceededError, MissingTenantError, StoreUnavailableError } from '../event-store/errors.ts';
+import { ProjectorStoppedError } from '../read-side/projector.ts';
 import { UsageError } from './arguments.ts';
 import { subcommandHelp } from './help.ts';
 
@@ -18,12 +19,18 @@ export function exitCodeForRejection(rejection: BankAccountRejection): ExitCode 
 /** A reading command asked about something that is not there: bad input, exit 2. */
 export class NotFoundError extends Error {}
 
-export function describeFailure(error: unknown, options: { debug: boolean }): { code: ExitCode; message: string } {
+export function describeFailure(thrown: unknown, options: { debug: boolean }): { code: ExitCode; message: string } {
+  // A stopped projector passes on why it stopped: that decides the code and the advice.
+  const error = thrown instanceof ProjectorStoppedError && thrown.cause !== undefined ? thrown.cause : thrown;
   if (error instanceof UsageError) {
     const usage = error.subcommand === undefined ? 'Run `pnpm start -- --help` for the commands.' : subcommandHelp(error.subcommand).split('\n')[0];
     return { code: EXIT.usage, message: `error: ${error.message}\n${usage}` };
   }
   if (error instanceof NotFoundError) return { code: EXIT.usage, message: `error: ${error.message}` };
+  // The store refused the request itself (a limit, a malformed field): bad input too.
+  if (error instanceof MissingTenantError || error instanceof InvalidRequestError || error instanceof LimitExceededError) {
+    return { code: EXIT.usage, message: `error: the event store refused the request: ${error.message}` };
+  }
   if (error instanceof StoreUnavailableError) {
     return {
       code: EXIT.unreachable,

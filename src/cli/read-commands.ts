@@ -1,6 +1,7 @@
 // The CLI's read side: summary, history and accounts, answered by the query handlers from
 // the read models alone, live or as they stood at an earlier point of the log (--as-of).
 
+import { unreachable } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
 import { getAccountsByCustomer, getAccountSummary } from '../read-side/account-summary/queries.ts';
@@ -78,6 +79,7 @@ async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<Rea
   const { bank, tracer } = session;
   if (asOf === undefined) {
     await bank.projector.caughtUp;
+    bank.projector.throwIfFailed();
     tracer.caughtUp(bank.projector.position);
     return bank;
   }
@@ -97,6 +99,8 @@ function queryName(invocation: ReadInvocation): string {
       return `GetTransactionHistory(${invocation.accountId})`;
     case 'accounts':
       return `GetAccountsByCustomer(${invocation.customerId})`;
+    default:
+      return unreachable(invocation);
   }
 }
 

@@ -12,6 +12,7 @@ export async function runRebuild(session: Session, flags: { json: boolean }): Pr
   const showBar = out.interactive && !flags.json;
   if (showBar) out.status('the live read models are catching up with the log ...');
   await bank.projector.caughtUp;
+  bank.projector.throwIfFailed();
   // Replay exactly the log the live read models reflect, even if writers carry on meanwhile.
   const head = bank.projector.position;
   let events = 0;

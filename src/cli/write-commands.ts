@@ -2,9 +2,11 @@
 // command handler, then waits for the read side to reflect it (reading its own write) and
 // answers from the AccountSummary read model.
 
+import { unreachable } from '../domain/bank-account.ts';
 import type { BankAccountCommand } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import { getAccountSummary } from '../read-side/account-summary/queries.ts';
+import { ProjectionTimeoutError } from '../read-side/projector.ts';
 import type { Invocation } from './arguments.ts';
 import { EXIT, exitCodeForRejection } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -26,16 +28,27 @@ export async function runWriteCommand(session: Session, invocation: WriteInvocat
     return exitCodeForRejection(outcome.rejection);
   }
 
-  await bank.projector.waitFor(outcome.lastGlobalPosition);
-  tracer.projectionsReached(outcome.lastGlobalPosition);
   const { accountId } = command.data;
+  const recorded = (): void => {
+    const where = out.style.dim(`(stream version ${outcome.lastVersion}, log position ${outcome.lastGlobalPosition})`);
+    for (const event of outcome.events) out.line(`${out.style.green('✓')} ${describeEvent(event)} ${where}`);
+    if (invocation.command === 'open') out.line(`Account id: ${accountId}`);
+  };
+  try {
+    await bank.projector.waitFor(outcome.lastGlobalPosition);
+  } catch (error) {
+    // The events are stored whatever the read side does: say so first, so nobody retries.
+    recorded();
+    if (!(error instanceof ProjectionTimeoutError)) throw error;
+    out.problem(`warning: recorded, but the read side lags behind: ${error.message}`);
+    return EXIT.done;
+  }
+  tracer.projectionsReached(outcome.lastGlobalPosition);
   const summary = getAccountSummary(bank.accountSummaries, { accountId });
   const answer = summary === undefined ? 'no summary' : `balance ${formatCents(summary.balanceCents)}, ${summary.status}`;
   tracer.end(`GetAccountSummary(${accountId}) from AccountSummary at position ${bank.accountSummaries.position} → ${answer}`);
 
-  const where = out.style.dim(`(stream version ${outcome.lastVersion}, log position ${outcome.lastGlobalPosition})`);
-  for (const event of outcome.events) out.line(`${out.style.green('✓')} ${describeEvent(event)} ${where}`);
-  if (invocation.command === 'open') out.line(`Account id: ${accountId}`);
+  recorded();
   if (summary !== undefined) out.line(`${accountId}: balance ${formatCents(summary.balanceCents)} · ${summary.status}`);
   return EXIT.done;
 }
@@ -55,5 +68,7 @@ function toCommand(session: Session, invocation: WriteInvocation): BankAccountCo
     }
     case 'close':
       return { type: 'CloseAccount', data: { accountId: invocation.accountId, reason: invocation.reason } };
+    default:
+      return unreachable(invocation);
   }
 }

@@ -8,6 +8,9 @@ import type { Projection } from './projection.ts';
 
 export class ProjectionTimeoutError extends Error {}
 
+/** The projector can follow the log no longer; `cause` says why (often the store's error). */
+export class ProjectorStoppedError extends Error {}
+
 interface Waiter {
   readonly position: number;
   readonly resolve: () => void;
@@ -34,17 +37,24 @@ export class Projector {
   private readonly waiters = new Set<Waiter>();
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
-  private failure: Error | undefined;
+  private failure: ProjectorStoppedError | undefined;
   private markCaughtUp: () => void = () => {};
   private failCaughtUp: (error: Error) => void = () => {};
+  private markFailed: (error: Error) => void = () => {};
   /** Settles once the read models have taken in the whole log as it stood at start. */
   readonly caughtUp: Promise<void> = new Promise((resolve, reject) => {
     this.markCaughtUp = resolve;
     this.failCaughtUp = reject;
   });
+  /** Rejects with a ProjectorStoppedError if the projector can no longer follow the log. */
+  readonly failed: Promise<never> = new Promise((_, reject) => {
+    this.markFailed = reject;
+  });
 
   constructor(private readonly options: ProjectorOptions) {
-    this.caughtUp.catch(() => {}); // a failure also reaches waitFor; nobody has to listen here
+    // A failure also reaches waitFor and throwIfFailed; nobody has to listen to these.
+    this.caughtUp.catch(() => {});
+    this.failed.catch(() => {});
   }
 
   /** The global position of the last event the read models have seen. */
@@ -61,18 +71,24 @@ export class Projector {
 
   /**
    * Resolves once the read models reflect `position`: how a caller reads its own writes
-   * on an eventually consistent read side. Rejects if that takes longer than `timeoutMs`.
+   * on an eventually consistent read side. Rejects if the projector stops, or makes no
+   * progress for `stallTimeoutMs`; a long catch-up that keeps moving is not a stall.
    */
-  waitFor(position: number, timeoutMs = 5_000): Promise<void> {
-    if (this.positionSeen >= position) return Promise.resolve();
+  waitFor(position: number, stallTimeoutMs = 5_000): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.positionSeen >= position) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new ProjectionTimeoutError(
-          `the read models did not reach position ${position} within ${timeoutMs} ms (they are at ${this.positionSeen})`,
-        ));
-      }, timeoutMs);
+      let timer: NodeJS.Timeout;
+      const watch = (positionThen: number): void => {
+        timer = setTimeout(() => {
+          if (this.positionSeen > positionThen) return watch(this.positionSeen);
+          this.waiters.delete(waiter);
+          reject(new ProjectionTimeoutError(
+            `the read models made no progress towards position ${position} for ${stallTimeoutMs} ms (they are at ${this.positionSeen})`,
+          ));
+        }, stallTimeoutMs);
+      };
+      watch(this.positionSeen);
       const waiter: Waiter = {
         position,
         resolve: () => (clearTimeout(timer), resolve()),
@@ -80,6 +96,11 @@ export class Projector {
       };
       this.waiters.add(waiter);
     });
+  }
+
+  /** Read models of a stopped projector are frozen: answering from them would mislead. */
+  throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 
   async stop(): Promise<void> {
@@ -133,8 +154,9 @@ export class Projector {
   }
 
   private fail(error: Error): void {
-    this.failure = new Error(`the projector stopped: ${error.message}`, { cause: error });
+    this.failure = new ProjectorStoppedError(`the projector stopped: ${error.message}`, { cause: error });
     this.failCaughtUp(this.failure);
+    this.markFailed(this.failure);
     for (const waiter of this.waiters) waiter.reject(this.failure);
     this.waiters.clear();
   }

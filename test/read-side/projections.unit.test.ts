@@ -6,7 +6,9 @@ import type { BankAccountCommand } from '../../src/domain/bank-account.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { getAccountsByCustomer, getAccountSummary } from '../../src/read-side/account-summary/queries.ts';
 import { getTransactionHistory } from '../../src/read-side/transaction-history/queries.ts';
-import { ProjectionTimeoutError } from '../../src/read-side/projector.ts';
+import { ProjectionTimeoutError, ProjectorStoppedError } from '../../src/read-side/projector.ts';
+import type { EventStore } from '../../src/event-store/event-store.ts';
+import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { wireBank, wireReadSide } from '../../src/wire.ts';
 import type { Bank } from '../../src/wire.ts';
 
@@ -88,8 +90,46 @@ describe('the read models', () => {
   it('make a reader wait for a position no one has written yet, then fail clearly', async () => {
     await withBank(async (bank) => {
       await expect(bank.projector.waitFor(99, 50)).rejects.toThrow(ProjectionTimeoutError);
-      await expect(bank.projector.waitFor(99, 50)).rejects.toThrow('did not reach position 99 within 50 ms');
+      await expect(bank.projector.waitFor(99, 50)).rejects.toThrow('made no progress towards position 99 for 50 ms');
     });
+  });
+
+  it('keep a reader waiting as long as the projector moves towards its position', async () => {
+    await withBank(async (bank) => {
+      await bank.projector.caughtUp;
+      const waiting = bank.projector.waitFor(6, 40);
+      // Six appends, 25 ms apart: longer in all than the stall timeout, never a stall.
+      const appends = (async () => {
+        for (const command of scenario()) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          await bank.handle(command);
+        }
+      })();
+      await expect(waiting).resolves.toBeUndefined();
+      await appends;
+    });
+  });
+
+  it('refuse to answer from read models whose projector has stopped, and say why', async () => {
+    const store = new InMemoryEventStore();
+    const failing: EventStore = {
+      append: (request) => store.append(request),
+      readStream: (request) => store.readStream(request),
+      close: () => store.close(),
+      subscribe: async function* () {
+        yield { kind: 'caught-up' } as const;
+        throw new StoreUnavailableError('the server went away');
+      },
+    };
+    const readSide = wireReadSide({ store: failing, tenantId: TENANT });
+    readSide.projector.start();
+    await readSide.projector.caughtUp;
+    await expect(readSide.projector.failed).rejects.toThrow(ProjectorStoppedError);
+    expect(() => readSide.projector.throwIfFailed()).toThrow('the projector stopped: the server went away');
+    await expect(readSide.projector.waitFor(0)).rejects.toBeInstanceOf(ProjectorStoppedError);
+    const error = await readSide.projector.waitFor(5).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(ProjectorStoppedError);
+    expect((error as Error).cause).toBeInstanceOf(StoreUnavailableError);
   });
 });
 
