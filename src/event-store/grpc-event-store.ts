@@ -43,6 +43,9 @@ export interface GrpcEventStoreOptions {
   readonly silenceTimeoutMs?: number;
 }
 
+/** How often an append with an idempotency key is sent when its answer is lost. */
+const APPEND_ATTEMPTS = 3;
+
 const CHANNEL_OPTIONS = {
   // A full page of large events is bigger than gRPC's 4 MiB default.
   'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -89,9 +92,25 @@ export class GrpcEventStore implements EventStore {
     return new GrpcEventStore(client, settings);
   }
 
+  /**
+   * An append whose answer was lost (a deadline, a dropped connection) may have committed.
+   * With an idempotency key, sending the very same request again is safe, so it is tried
+   * again a few times; without one, or if it still fails, the outcome is unknown.
+   */
   async append(request: AppendRequest): Promise<AppendResult> {
     const site = { tenantId: request.tenantId, aggregateId: request.stream.aggregateId, expectedVersion: request.expectedVersion };
-    return appendResultFromWire(await this.unary(methods.append, appendRequestToWire(request), site));
+    const wire = appendRequestToWire(request);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return appendResultFromWire(await this.unary(methods.append, wire, site));
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        if (request.idempotencyKey === undefined || attempt >= APPEND_ATTEMPTS) {
+          throw new StoreUnavailableError(`${error.message}; whether the append was recorded is unknown`);
+        }
+        await pause(250 * attempt, new AbortController().signal);
+      }
+    }
   }
 
   async readStream(request: ReadStreamRequest): Promise<StreamPage> {

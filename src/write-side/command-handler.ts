@@ -62,7 +62,8 @@ export function createCommandHandler<Command, Event, State, Rejection>(
 
   return async function handle(command) {
     const stream = options.streamOf(command);
-    // One id ties together every event this command produced, across retries.
+    // One id ties together every event this command produced, across retries, and keys the
+    // append so that a store resending a batch whose answer was lost cannot apply it twice.
     const commandId = options.newEventId();
     for (let attempt = 1; ; attempt++) {
       const history = await readWholeStream(store, { tenantId, aggregateId: stream.aggregateId });
@@ -86,6 +87,8 @@ export function createCommandHandler<Command, Event, State, Rejection>(
           tenantId,
           stream,
           expectedVersion: version,
+          // A store that lost its answer may send this batch again: the key makes that safe.
+          idempotencyKey: commandId,
           events: decision.events.map((event) => ({
             ...options.encode(event),
             eventId: options.newEventId(),
