@@ -32,13 +32,16 @@ async function main(argv: string[]): Promise<ExitCode> {
     const tenantId = global.tenant ?? (process.env.EVENT_STORE_TENANT || 'example-tenant');
     const bank = wireBank({ store, tenantId, newId: uuidv7, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected });
     const session: Session = { bank, store, tenantId, storeDescription, newId: uuidv7, out, tracer };
+    // watch and shell run until asked to stop, and end cleanly; anything else Ctrl-C ends
+    // at once, which is safe: an append is all or nothing.
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    const untilStopped = invocation.command === 'watch' || invocation.command === 'shell';
+    if (untilStopped) process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     try {
       return await dispatch(session, invocation, global, stop.signal);
     } finally {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      if (untilStopped) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await bank.stop();
       await store.close();
     }

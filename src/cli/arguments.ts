@@ -3,6 +3,7 @@
 // touched, so a malformed command can never write anything.
 
 import { parseArgs } from 'node:util';
+import { unreachable } from '../domain/bank-account.ts';
 import { parseAmount, InvalidAmountError } from '../domain/money.ts';
 import { SUBCOMMANDS } from './help.ts';
 import type { OptionName, SubcommandName } from './help.ts';
@@ -68,6 +69,9 @@ export function parseCommandLine(argv: readonly string[]): { global: GlobalOptio
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}`, subcommand);
   }
   const { values, positionals } = parsed;
+  for (const option of ['addr', 'tenant'] as const) {
+    if (values[option]?.trim() === '') throw new UsageError(`--${option} needs a value`);
+  }
   const global: GlobalOptions = {
     memory: values.memory === true,
     addr: values.addr,
@@ -132,6 +136,8 @@ function invocationOf(command: SubcommandName, rest: readonly string[], values: 
     case 'rebuild':
     case 'shell':
       return { command };
+    default:
+      return unreachable(command);
   }
 }
 

@@ -1,6 +1,7 @@
 // Routes one parsed invocation to the code that carries it out, on the write side, the
 // read side or the event log. The shell comes back through here for every line it reads.
 
+import { unreachable } from '../domain/bank-account.ts';
 import { parseCommandLine, UsageError } from './arguments.ts';
 import type { GlobalOptions, Invocation } from './arguments.ts';
 import { runEvents, runWatch } from './event-log.ts';
@@ -39,7 +40,9 @@ export async function dispatch(session: Session, invocation: Invocation, options
     case 'rebuild':
       return runRebuild(session, flags);
     case 'shell':
-      return runShell(session.out, session.storeDescription, (words) => runShellLine(session, words, options, stop));
+      return runShell(session.out, session.storeDescription, (words) => runShellLine(session, words, options, stop), stop);
+    default:
+      return unreachable(invocation);
   }
 }
 

@@ -16,11 +16,13 @@ export async function runShell(
   out: Output,
   storeDescription: string,
   runWords: (words: string[]) => Promise<ExitCode>,
-  input: NodeJS.ReadableStream = process.stdin,
+  stop: AbortSignal,
 ): Promise<ExitCode> {
   const prompt = out.style.cyan('bank> ');
-  const lines = createInterface({ input, output: process.stdout, completer, terminal: out.interactive, historySize: 500, prompt });
+  const lines = createInterface({ input: process.stdin, output: process.stdout, completer, terminal: out.interactive, historySize: 500, prompt });
+  // Ctrl-C at the prompt (readline's own on a terminal, a SIGINT otherwise) ends the shell.
   lines.on('SIGINT', () => lines.close());
+  stop.addEventListener('abort', () => lines.close(), { once: true });
   out.line(`Event store: ${storeDescription}. Type a command (\`help\` lists them), \`exit\` or Ctrl-D to leave.`);
   showPrompt(lines, out);
   for await (const line of lines) {
@@ -40,6 +42,8 @@ export async function runShell(
     showPrompt(lines, out);
   }
   lines.close();
+  // Left open, a standard input that is a pipe would keep the process alive after `exit`.
+  process.stdin.destroy();
   return EXIT.done;
 }
 
@@ -75,7 +79,13 @@ export function splitWords(line: string): string[] {
   return words;
 }
 
+/** Whole words, each with the space that follows it, as a shell completes them. */
 function completer(line: string): [string[], string] {
+  const [matches, current] = candidates(line);
+  return [matches.map((match) => `${match} `), current];
+}
+
+function candidates(line: string): [string[], string] {
   const words = line.split(/\s+/);
   const current = words.at(-1) ?? '';
   if (words.length <= 1) {

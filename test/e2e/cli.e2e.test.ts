@@ -121,6 +121,7 @@ describe('bad input', () => {
     ["another command's option", ['close', 'acc-1', '--customer', 'x'], 2, /close does not take --customer/],
     ['--json on a write', ['deposit', 'acc-1', '5', '--json'], 2, /deposit does not take --json/],
     ['an extra argument', ['close', 'acc-1', 'acc-2'], 2, /unexpected "acc-2"/],
+    ['an empty tenant', ['--tenant', '', 'summary', 'acc-1'], 2, /--tenant needs a value/],
   ])('refuses %s', async (_, args, code, message) => {
     const result = await cli(tenant, ...args);
     expect(result.code, result.stdout + result.stderr).toBe(code);
