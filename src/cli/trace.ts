@@ -3,6 +3,7 @@
 // the query answered from a read model. Fed by hooks the write and read sides expose.
 
 import { performance } from 'node:perf_hooks';
+import { unreachable } from '../domain/bank-account.ts';
 import type { BankAccountCommand, BankAccountEvent } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import type { RecordedEvent } from '../event-store/event-store.ts';
@@ -61,6 +62,8 @@ export class Tracer {
         this.appendedAt = performance.now();
         this.row('', `append with expected version ${step.expectedVersion} → version ${step.lastVersion}, global position ${step.lastGlobalPosition}`);
         return;
+      default:
+        unreachable(step);
     }
   };
 
@@ -110,6 +113,8 @@ export function describeCommand(command: BankAccountCommand): string {
       return `${command.type} ${command.data.accountId}: ${formatCents(command.data.amountCents)} ${JSON.stringify(command.data.description)}`;
     case 'CloseAccount':
       return `CloseAccount ${command.data.accountId}: ${JSON.stringify(command.data.reason)}`;
+    default:
+      return unreachable(command);
   }
 }
 
@@ -122,6 +127,8 @@ export function describeEvent(event: BankAccountEvent): string {
       return `${event.type} (${formatCents(event.data.amountCents)}, balance after ${formatCents(event.data.balanceAfterCents)})`;
     case 'AccountClosed':
       return `AccountClosed (final balance ${formatCents(event.data.finalBalanceCents)})`;
+    default:
+      return unreachable(event);
   }
 }
 

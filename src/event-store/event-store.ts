@@ -114,6 +114,9 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/** What an event's content type is taken to be when its writer leaves it empty. */
+export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
 /** How many events one page of a read may hold at most, in every implementation. */
 export const MAX_PAGE_SIZE = 1000;
 /** How many events one append may carry at most. */

@@ -11,6 +11,7 @@ import type {
   SubscribeRequest,
   SubscriptionMessage,
 } from './event-store.ts';
+import { DEFAULT_CONTENT_TYPE } from './event-store.ts';
 import {
   ConcurrencyError,
   DuplicateEventIdError,
@@ -18,8 +19,6 @@ import {
   InvalidRequestError,
 } from './errors.ts';
 import { batchFingerprint, checkAppend, checkReadStream, checkSubscribe, pageSize } from './rules.ts';
-
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 interface Stream {
   readonly aggregateType: string;

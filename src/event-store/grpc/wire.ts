@@ -12,10 +12,9 @@ import type {
   SubscribeRequest,
   SubscriptionMessage,
 } from '../event-store.ts';
+import { DEFAULT_CONTENT_TYPE } from '../event-store.ts';
 import { InvalidRequestError, MissingTenantError, TenantMismatchError } from '../errors.ts';
 import { Fields } from './fields.ts';
-
-export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 interface WireEventData {
   readonly meta: Readonly<Record<string, unknown>>;

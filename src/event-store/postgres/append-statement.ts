@@ -3,9 +3,8 @@
 // it inside transactions they hold open, to force interleavings.
 
 import type { AppendRequest } from '../event-store.ts';
+import { DEFAULT_CONTENT_TYPE } from '../event-store.ts';
 import { batchFingerprint } from '../rules.ts';
-
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 export function appendStatement(schema: string, request: AppendRequest): { text: string; values: unknown[] } {
   const { events } = request;
