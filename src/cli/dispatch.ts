@@ -52,8 +52,9 @@ async function runShellLine(session: Session, words: string[], shell: GlobalOpti
     if (global.memory || global.addr !== undefined || global.tenant !== undefined) {
       throw new UsageError('--memory, --addr and --tenant are chosen when the shell starts');
     }
-    if (invocation.command === 'shell' || invocation.command === 'walkthrough' || invocation.command === 'watch') {
-      throw new UsageError(`${invocation.command === 'walkthrough' ? 'the walkthrough' : invocation.command} runs outside the shell: \`pnpm start -- ${invocation.command === 'walkthrough' ? '' : invocation.command}\``);
+    if (invocation.command === 'walkthrough') throw new UsageError('type a command (`help` lists them); the walkthrough runs with `pnpm start` alone');
+    if (invocation.command === 'shell' || invocation.command === 'watch') {
+      throw new UsageError(`${invocation.command} runs outside the shell: \`pnpm start -- ${invocation.command}\``);
     }
     // A shell started with --trace or --debug keeps them on for every line.
     return await dispatch(session, invocation, { ...global, trace: global.trace || shell.trace, debug: global.debug || shell.debug }, stop);
