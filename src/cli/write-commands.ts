@@ -6,7 +6,7 @@ import { unreachable } from '../domain/bank-account.ts';
 import type { BankAccountCommand } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import { getAccountSummary } from '../read-side/account-summary/queries.ts';
-import { ProjectionTimeoutError } from '../read-side/projector.ts';
+import { ProjectionTimeoutError, ProjectorStoppedError } from '../read-side/projector.ts';
 import type { Invocation } from './arguments.ts';
 import { EXIT, exitCodeForRejection } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -37,10 +37,11 @@ export async function runWriteCommand(session: Session, invocation: WriteInvocat
   try {
     await bank.projector.waitFor(outcome.lastGlobalPosition);
   } catch (error) {
-    // The events are stored whatever the read side does: say so first, so nobody retries.
+    // The events are stored whatever befalls the read side: say so, exit 0, so that
+    // nobody sends the command again and deposits twice.
+    if (!(error instanceof ProjectionTimeoutError || error instanceof ProjectorStoppedError)) throw error;
     recorded();
-    if (!(error instanceof ProjectionTimeoutError)) throw error;
-    out.problem(`warning: recorded, but the read side lags behind: ${error.message}`);
+    out.problem(`warning: recorded, but the read models cannot show it yet: ${error.message}`);
     return EXIT.done;
   }
   tracer.projectionsReached(outcome.lastGlobalPosition);
