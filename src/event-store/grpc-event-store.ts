@@ -53,6 +53,12 @@ const CHANNEL_OPTIONS = {
   // backoff of up to two minutes, so followers resume promptly.
   'grpc.initial_reconnect_backoff_ms': 200,
   'grpc.max_reconnect_backoff_ms': 1_000,
+  // A connection that dies without a word (a host gone, a partition) answers no ping:
+  // while a call is open, that fails the call within 40 s, so a subscription reconnects
+  // and an append is resent instead of waiting forever. No pings on an idle channel,
+  // which servers of other implementations may take for abuse.
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
 };
 /** Subscribe failures worth a reconnect: the server or the network went away, not a refusal. */
 const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED]);
@@ -102,7 +108,8 @@ export class GrpcEventStore implements EventStore {
     const wire = appendRequestToWire(request);
     for (let attempt = 1; ; attempt++) {
       try {
-        return appendResultFromWire(await this.unary(methods.append, wire, site));
+        const response = await this.unary(methods.append, wire, site);
+        return this.reply(() => appendResultFromWire(response));
       } catch (error) {
         if (!(error instanceof StoreUnavailableError)) throw error;
         if (request.idempotencyKey === undefined || attempt >= APPEND_ATTEMPTS) {
@@ -115,7 +122,8 @@ export class GrpcEventStore implements EventStore {
 
   async readStream(request: ReadStreamRequest): Promise<StreamPage> {
     const site = { tenantId: request.tenantId, aggregateId: request.aggregateId };
-    return streamPageFromWire(await this.unary(methods.readStream, readStreamRequestToWire(request), site));
+    const response = await this.unary(methods.readStream, readStreamRequestToWire(request), site);
+    return this.reply(() => streamPageFromWire(response));
   }
 
   /**
@@ -158,7 +166,8 @@ export class GrpcEventStore implements EventStore {
             if (next.done === true) break;
             attempt = 0;
             failingSinceMs = undefined;
-            const event = subscribeResponseFromWire(next.value);
+            const { value } = next;
+            const event = this.reply(() => subscribeResponseFromWire(value));
             if (event === undefined) {
               live = true;
               if (caughtUp) continue;
@@ -196,6 +205,19 @@ export class GrpcEventStore implements EventStore {
     this.closed = true;
     for (const subscription of this.subscriptions) subscription.abort();
     this.client.close();
+  }
+
+  /**
+   * A reply this client cannot read is the server's fault, not the caller's: it must not
+   * surface as the InvalidRequestError the field checks throw for requests.
+   */
+  private reply<T>(decode: () => T): T {
+    try {
+      return decode();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(`the event store at ${this.options.address} sent a reply this client cannot read: ${why}`);
+    }
   }
 
   private unary(method: MethodDefinition<object, object>, request: object, site: Omit<CallSite, 'address'>): Promise<unknown> {
