@@ -47,7 +47,12 @@ export class PostgresEventStore implements EventStore {
       connectionTimeoutMillis: resolved.connectTimeoutMs,
       // Named by schema, so pg_stat_activity shows which store a connection serves.
       application_name: `eventstore/${resolved.schema}`,
+      // statement_timeout is the database's own limit; a connection that silently died
+      // never reports it, so the client gives up a little later on its own. TCP keepalive
+      // starts probing after 10 s of silence instead of the operating system's 2 hours.
+      query_timeout: resolved.statementTimeoutMs + 5_000,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     // An idle connection the server drops (restart, failover) is discarded by the pool;
     // without a listener its error would end the process.
@@ -73,6 +78,7 @@ export class PostgresEventStore implements EventStore {
         connectionTimeoutMillis: options.connectTimeoutMs,
         application_name: `eventstore-listener/${options.schema}`,
         keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
       },
       channel: notificationChannel(options.schema),
       onAppended: (tenantId) => (tenantId === undefined ? this.wakeups.wakeAll() : this.wakeups.wake(tenantId)),
