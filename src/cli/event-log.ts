@@ -53,6 +53,7 @@ export async function runWatch(session: Session, signal: AbortSignal): Promise<E
   try {
     // Until Ctrl-C, unless the projector stops first (the store went away): then its error.
     await Promise.race([readSide.projector.caughtUp, aborted(signal)]);
+    if (signal.aborted) return EXIT.done;
     live = true;
     out.line(out.style.dim(`watching tenant ${tenantId} after log position ${readSide.projector.position}; Ctrl-C to stop`));
     await Promise.race([aborted(signal), readSide.projector.failed]);

@@ -53,7 +53,8 @@ export const EXIT_CODES = `Exit codes:
   1  a business rule refused the command (nothing was written)
   2  bad usage or input: unknown account or command, malformed amount or id, unknown option
   3  the event store cannot be reached (start it with \`pnpm event-store\`, or use --memory)
-  4  anything unexpected (--debug shows the stack trace)`;
+  4  anything unexpected (--debug shows the stack trace)
+  130  interrupted with Ctrl-C`;
 
 export function toolHelp(): string {
   const width = Math.max(...SUBCOMMANDS.map((s) => s.usage.length));

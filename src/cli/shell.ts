@@ -20,9 +20,16 @@ export async function runShell(
 ): Promise<ExitCode> {
   const prompt = out.style.cyan('bank> ');
   const lines = createInterface({ input: process.stdin, output: process.stdout, completer, terminal: out.interactive, historySize: 500, prompt });
-  // Ctrl-C at the prompt (readline's own on a terminal, a SIGINT otherwise) ends the shell.
-  lines.on('SIGINT', () => lines.close());
-  stop.addEventListener('abort', () => lines.close(), { once: true });
+  // Ctrl-C (readline's own on a terminal, a SIGINT otherwise) ends the shell: at the prompt
+  // quietly, during a command at once, as outside the shell. An append is all or nothing,
+  // so stopping mid-command loses or half-writes nothing.
+  let running = false;
+  const interrupt = (): void => {
+    if (running) process.exit(130);
+    lines.close();
+  };
+  lines.on('SIGINT', interrupt);
+  stop.addEventListener('abort', interrupt, { once: true });
   out.line(`Event store: ${storeDescription}. Type a command (\`help\` lists them), \`exit\` or Ctrl-D to leave.`);
   showPrompt(lines, out);
   for await (const line of lines) {
@@ -36,7 +43,8 @@ export async function runShell(
     }
     if (words.length === 1 && LEAVE.has(words[0]!)) break;
     if (words.length > 0) {
-      const code = await runWords(words);
+      running = true;
+      const code = await runWords(words).finally(() => (running = false));
       if (code !== EXIT.done) out.line(out.style.dim(`(exit code ${code})`));
     }
     showPrompt(lines, out);
