@@ -1,7 +1,6 @@
 // A write the store recorded is reported as recorded, whatever befalls the read side
 // afterwards: a caller told "failed" would send the deposit again.
 import { describe, expect, it } from 'vitest';
-import type { EventStore } from '../../src/event-store/event-store.ts';
 import { readWholeStream } from '../../src/event-store/event-store.ts';
 import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
@@ -10,20 +9,13 @@ import type { Output } from '../../src/cli/terminal.ts';
 import { Tracer } from '../../src/cli/trace.ts';
 import { runWriteCommand } from '../../src/cli/write-commands.ts';
 import { wireBank } from '../../src/wire.ts';
+import { withDyingSubscriptions } from '../support/stores.ts';
 
 describe('a write command whose read side has stopped', () => {
   it('says the events were recorded, warns, and exits 0', async () => {
     const store = new InMemoryEventStore();
     // Appends work; the subscription feeding the read side dies once it is live.
-    const readSideDies: EventStore = {
-      append: (request) => store.append(request),
-      readStream: (request) => store.readStream(request),
-      close: () => store.close(),
-      subscribe: async function* () {
-        yield { kind: 'caught-up' } as const;
-        throw new StoreUnavailableError('the server went away');
-      },
-    };
+    const readSideDies = withDyingSubscriptions(store, new StoreUnavailableError('the server went away'));
     const { output, lines, problems } = capturedOutput();
     const bank = wireBank({ store: readSideDies, tenantId: 'tenant-1' });
     const session: Session = {

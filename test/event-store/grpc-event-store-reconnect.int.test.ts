@@ -6,7 +6,8 @@ import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { appendMany, newTenant, takeEvents, untilCaughtUp } from './contract.ts';
-import { serveOnLoopback, unusedPort, withSubscribe } from './grpc/loopback.ts';
+import { serveOnLoopback, unusedPort } from './grpc/loopback.ts';
+import { withSubscribe } from '../support/stores.ts';
 import type { LoopbackServer } from './grpc/loopback.ts';
 
 describe('GrpcEventStore', () => {

@@ -7,9 +7,9 @@ import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.
 import { getAccountsByCustomer, getAccountSummary } from '../../src/read-side/account-summary/queries.ts';
 import { getTransactionHistory } from '../../src/read-side/transaction-history/queries.ts';
 import { ProjectionTimeoutError, ProjectorStoppedError } from '../../src/read-side/projector.ts';
-import type { EventStore } from '../../src/event-store/event-store.ts';
 import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { wireBank, wireReadSide } from '../../src/wire.ts';
+import { withDyingSubscriptions } from '../support/stores.ts';
 import type { Bank } from '../../src/wire.ts';
 
 describe('the read models', () => {
@@ -112,15 +112,7 @@ describe('the read models', () => {
 
   it('refuse to answer from read models whose projector has stopped, and say why', async () => {
     const store = new InMemoryEventStore();
-    const failing: EventStore = {
-      append: (request) => store.append(request),
-      readStream: (request) => store.readStream(request),
-      close: () => store.close(),
-      subscribe: async function* () {
-        yield { kind: 'caught-up' } as const;
-        throw new StoreUnavailableError('the server went away');
-      },
-    };
+    const failing = withDyingSubscriptions(store, new StoreUnavailableError('the server went away'));
     const readSide = wireReadSide({ store: failing, tenantId: TENANT });
     readSide.projector.start();
     await readSide.projector.caughtUp;

@@ -31,8 +31,3 @@ export async function unusedPort(): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
-
-/** The store with its subscribe replaced: to stage what a real store does only rarely. */
-export function withSubscribe(store: EventStore, subscribe: EventStore['subscribe']): EventStore {
-  return { append: (request) => store.append(request), readStream: (request) => store.readStream(request), subscribe, close: () => store.close() };
-}
