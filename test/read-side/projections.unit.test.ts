@@ -97,11 +97,11 @@ describe('the read models', () => {
   it('keep a reader waiting as long as the projector moves towards its position', async () => {
     await withBank(async (bank) => {
       await bank.projector.caughtUp;
-      const waiting = bank.projector.waitFor(6, 40);
-      // Six appends, 25 ms apart: longer in all than the stall timeout, never a stall.
+      const waiting = bank.projector.waitFor(6, 250);
+      // Six appends, 70 ms apart: longer in all than the stall timeout, never a stall.
       const appends = (async () => {
         for (const command of scenario()) {
-          await new Promise((resolve) => setTimeout(resolve, 25));
+          await new Promise((resolve) => setTimeout(resolve, 70));
           await bank.handle(command);
         }
       })();
