@@ -1,4 +1,4 @@
-// The event store served over gRPC: any EventStore implementation behind the `eventstore.v1`
+// The event store served over gRPC: whichever EventStore implementation, behind the `eventstore.v1`
 // protocol, so the bank's write and read sides can run in other processes than the store.
 
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';

@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { PostgresEventStoreOptions } from '../../src/event-store/postgres/options.ts';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.ts';
 
@@ -70,5 +70,31 @@ export async function startPostgresStore(
       await store.close();
       await dropSchema(databaseUrl, schema);
     },
+  };
+}
+
+export interface StoresOnOneSchema {
+  readonly first: PostgresStoreUnderTest;
+  readonly second: PostgresStoreUnderTest;
+}
+
+/**
+ * Two stores on one fresh schema, each with its own pool and LISTEN connection, as two
+ * server processes would be: started before the enclosing block's tests, stopped after.
+ */
+export function storesOnOneSchema(databaseUrl: string, secondOptions: Partial<PostgresEventStoreOptions>): () => StoresOnOneSchema {
+  let first: PostgresStoreUnderTest | undefined;
+  let second: PostgresStoreUnderTest | undefined;
+  beforeAll(async () => {
+    first = await startPostgresStore(databaseUrl);
+    second = await startPostgresStore(databaseUrl, { ...secondOptions, schema: first.schema });
+  });
+  afterAll(async () => {
+    await second?.store.close();
+    await first?.stop();
+  });
+  return () => {
+    if (first === undefined || second === undefined) throw new Error('the stores did not start');
+    return { first, second };
   };
 }

@@ -1,30 +1,20 @@
 // The global order a subscriber relies on: no event skipped when transactions take their
 // positions in one order and commit in another, and exactly-once delivery under many writers.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { AppendRequest } from '../../../src/event-store/event-store.ts';
 import { appendStatement } from '../../../src/event-store/postgres/append-statement.ts';
 import type { PostgresStoreUnderTest } from '../../support/postgres.ts';
-import { describePostgres, startPostgresStore, withClient } from '../../support/postgres.ts';
+import { describePostgres, storesOnOneSchema, withClient } from '../../support/postgres.ts';
 import { expectExactlyOnceInOrder, receiveAll, runWriters, sleep, withLiveSubscription } from '../../support/live-delivery.ts';
 import { account, newEvent, newTenant, takeEvents } from '../contract.ts';
 
 describePostgres('PostgreSQL event store: global order', (databaseUrl) => {
-  let writer: PostgresStoreUnderTest | undefined;
-  let reader: PostgresStoreUnderTest | undefined;
-  // Two stores on one schema, each with its own pool and LISTEN connection: as two server
-  // processes would be. A short fallback poll, so the control test below sees its skip quickly.
-  beforeAll(async () => {
-    writer = await startPostgresStore(databaseUrl);
-    reader = await startPostgresStore(databaseUrl, { schema: writer.schema, fallbackPollMs: 100 });
-  });
-  afterAll(async () => {
-    await reader?.store.close();
-    await writer?.stop();
-  });
+  // A short fallback poll on the reader, so the control test below sees its skip quickly.
+  const pair = storesOnOneSchema(databaseUrl, { fallbackPollMs: 100 });
   const stores = (): { writer: PostgresStoreUnderTest; reader: PostgresStoreUnderTest } => {
-    if (writer === undefined || reader === undefined) throw new Error('the stores did not start');
-    return { writer, reader };
+    const { first, second } = pair();
+    return { writer: first, reader: second };
   };
 
   it('makes a writer wait while another holds its position uncommitted, so a subscriber gets both in order', async () => {

@@ -2,11 +2,11 @@
 // servers start at once, the database itself keeps events append-only, subscribers hear
 // other processes' appends in milliseconds and again after their LISTEN connection is lost.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../../src/event-store/errors.ts';
 import { PostgresEventStore } from '../../../src/event-store/postgres/postgres-event-store.ts';
 import type { PostgresStoreUnderTest } from '../../support/postgres.ts';
-import { describePostgres, dropSchema, freshSchemaName, startPostgresStore, withClient } from '../../support/postgres.ts';
+import { describePostgres, dropSchema, freshSchemaName, startPostgresStore, storesOnOneSchema, withClient } from '../../support/postgres.ts';
 import { sleep, withLiveSubscription } from '../../support/live-delivery.ts';
 import { account, appendMany, newEvent, newTenant, takeEvents } from '../contract.ts';
 
@@ -68,21 +68,12 @@ describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) =>
   });
 
   describe('on one store', () => {
-    let under: PostgresStoreUnderTest | undefined;
-    let other: PostgresStoreUnderTest | undefined;
-    beforeAll(async () => {
-      under = await startPostgresStore(databaseUrl);
-      // A second store on the schema with a fallback poll too slow to matter: what it
-      // delivers in time, it heard through LISTEN/NOTIFY.
-      other = await startPostgresStore(databaseUrl, { schema: under.schema, fallbackPollMs: 60_000 });
-    });
-    afterAll(async () => {
-      await other?.store.close();
-      await under?.stop();
-    });
+    // The second store's fallback poll is too slow to matter: what it delivers in time,
+    // it heard through LISTEN/NOTIFY.
+    const pair = storesOnOneSchema(databaseUrl, { fallbackPollMs: 60_000 });
     const stores = (): { under: PostgresStoreUnderTest; other: PostgresStoreUnderTest } => {
-      if (under === undefined || other === undefined) throw new Error('the stores did not start');
-      return { under, other };
+      const { first, second } = pair();
+      return { under: first, other: second };
     };
 
     it('refuses to update, delete or truncate events', async () => {
