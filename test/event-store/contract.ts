@@ -261,6 +261,36 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       }
     });
 
+    it('says caught-up exactly once, between the catch-up and the live events', async () => {
+      const tenantId = newTenant();
+      await appendMany(store(), tenantId, 'a-1', 2);
+      const controller = new AbortController();
+      const iterator = store().subscribe({ tenantId, fromPosition: 0, signal: controller.signal })[Symbol.asyncIterator]();
+      try {
+        const kinds: string[] = [];
+        const takeUntil = async (last: SubscriptionMessage['kind']): Promise<void> => {
+          for (;;) {
+            const next = await withTimeout(iterator.next(), 'the next message');
+            if (next.done) throw new Error('the subscription ended early');
+            kinds.push(next.value.kind);
+            if (next.value.kind === last) return;
+          }
+        };
+        const take = async (events: number): Promise<void> => {
+          for (let seen = 0; seen < events; seen++) await takeUntil('event');
+        };
+        await takeUntil('caught-up');
+        await appendMany(store(), tenantId, 'a-1', 1);
+        await take(1);
+        await appendMany(store(), tenantId, 'a-2', 1);
+        await take(1);
+        expect(kinds).toEqual(['event', 'event', 'caught-up', 'event', 'event']);
+      } finally {
+        controller.abort();
+        await iterator.return?.();
+      }
+    });
+
     it('delivers only streams whose id starts with the prefix', async () => {
       const tenantId = newTenant();
       await appendMany(store(), tenantId, 'acc-1', 2);
