@@ -39,15 +39,26 @@ describe('eventstore.v1 on the wire: Subscribe and the standard services', () =>
   it('sends the log, then an empty response once caught up, then empty heartbeats while idle', async () => {
     const tenant_id = newTenant();
     await appendMany(backend, tenant_id, 'acc-1', 2);
-    const call = client().subscribe({ tenant_id, from_global_nonce: '0' });
+    // What the store said, so the test knows which empty response is the marker.
+    const said: string[] = [];
+    const recording = withSubscribe(backend, async function* (request) {
+      for await (const message of backend.subscribe(request)) {
+        said.push(message.kind);
+        yield message;
+      }
+    });
+    const recordingServer = await serveOnLoopback(recording, { heartbeatMs: HEARTBEAT_MS });
+    const recordingClient = new PlainClient(recordingServer.address);
     try {
-      const started = Date.now();
-      const responses = await take(call, 4);
+      const responses = await take(recordingClient.subscribe({ tenant_id, from_global_nonce: '0' }), 4);
       expect(responses.map((r) => (r.event === null ? 'empty' : 'event'))).toEqual(['event', 'event', 'empty', 'empty']);
       expect(asMessage(asMessage(responses[0]?.event).meta)).toMatchObject({ tenant_id, aggregate_nonce: '1' });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(HEARTBEAT_MS - 20);
+      // The store said caught-up once and nothing after it: the second empty response
+      // can only be the server's own heartbeat.
+      expect(said).toEqual(['event', 'event', 'caught-up']);
     } finally {
-      call.cancel();
+      recordingClient.close();
+      await recordingServer.stop();
     }
   });
 
@@ -56,20 +67,25 @@ describe('eventstore.v1 on the wire: Subscribe and the standard services', () =>
     await appendMany(backend, tenantId, 'acc-1', 1);
     const [stored] = (await backend.readStream({ tenantId, aggregateId: 'acc-1', fromVersion: 0, maxCount: 0, direction: 'forward' })).events;
     if (stored === undefined) throw new Error('nothing stored');
-    // A store whose catch-up stalls for several heartbeats after its first event.
+    // A store whose catch-up stalls for several heartbeat intervals after its first event.
+    let storeSaidCaughtUp = false;
     const slowCatchUp = withSubscribe(backend, async function* (request) {
       yield { kind: 'event', event: stored };
       await new Promise((resolve) => setTimeout(resolve, 4 * HEARTBEAT_MS));
+      storeSaidCaughtUp = true;
       yield { kind: 'caught-up' };
       yield* backend.subscribe({ ...request, fromPosition: stored.globalPosition + 1 });
     });
     const slowServer = await serveOnLoopback(slowCatchUp, { heartbeatMs: HEARTBEAT_MS });
     const slowClient = new PlainClient(slowServer.address);
     try {
-      const started = Date.now();
-      const responses = await take(slowClient.subscribe({ tenant_id: tenantId }), 2);
-      expect(responses.map((r) => (r.event === null ? 'empty' : 'event'))).toEqual(['event', 'empty']);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(4 * HEARTBEAT_MS - 20);
+      // Each response with whether the store had said caught-up by the time it arrived:
+      // an empty response during the stall would be a heartbeat sent too early.
+      const arrivals = await take(slowClient.subscribe({ tenant_id: tenantId }), 2, () => storeSaidCaughtUp);
+      expect(arrivals.map((r) => `${r.event === null ? 'empty' : 'event'} ${r.noted === true ? 'after' : 'before'} caught-up`)).toEqual([
+        'event before caught-up',
+        'empty after caught-up',
+      ]);
     } finally {
       slowClient.close();
       await slowServer.stop();
@@ -135,14 +151,19 @@ describe('eventstore.v1 on the wire: Subscribe and the standard services', () =>
 
 /**
  * The first `count` responses of a stream, or its error; fails rather than waits forever.
+ * With `note`, each response carries what it said when that response arrived, as `noted`.
  * Cancels the call when done, so the server's shutdown has nothing left to wait for.
  */
-async function take(call: ClientReadableStream<unknown> | ClientDuplexStream<object, unknown>, count: number): Promise<Message[]> {
+async function take(
+  call: ClientReadableStream<unknown> | ClientDuplexStream<object, unknown>,
+  count: number,
+  note?: () => unknown,
+): Promise<Message[]> {
   const responses: Message[] = [];
   const timer = setTimeout(() => call.destroy(new Error(`timed out waiting for ${count} responses`)), 10_000);
   try {
     for await (const response of call) {
-      responses.push(asMessage(response));
+      responses.push(note === undefined ? asMessage(response) : { ...asMessage(response), noted: note() });
       if (responses.length === count) return responses;
     }
     throw new Error(`the stream ended after ${responses.length} of ${count} responses`);
