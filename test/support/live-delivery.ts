@@ -19,21 +19,36 @@ export interface Workload {
   readonly stores: readonly EventStore[];
   readonly writers: number;
   readonly appendsPerWriter: number;
+  /** Told after each acknowledged append, with the events acknowledged so far in all. */
+  readonly onAcknowledged?: (eventsSoFar: number) => void;
+  /**
+   * Whether this error may end a writer early (a test that kills a server expects its
+   * writers to stop). Without it, or when it says no, any error but a lost race fails the run.
+   */
+  readonly mayStop?: (error: unknown, store: EventStore) => boolean;
+}
+
+export interface WorkloadOutcome {
+  /** Every event whose append was acknowledged. */
+  readonly acknowledged: Acknowledged[];
+  /** Writers that ended early, and the error each ended on; always allowed by `mayStop`. */
+  readonly stopped: ReadonlyArray<{ readonly writer: number; readonly store: EventStore; readonly error: unknown }>;
 }
 
 /**
- * Runs the writers; returns every event whose append was acknowledged. Even writers own a
- * stream; odd writers share two streams and re-read and retry when they lose a race. A
- * writer whose store fails (a killed server) stops quietly, keeping what was acknowledged.
+ * Runs the writers. Even writers own a stream; odd writers share two streams and re-read
+ * and retry when they lose a race, which is the one failure a writer expects. Any other
+ * error fails the run, unless `mayStop` allows it, and then only that writer stops.
  */
-export async function runWriters(workload: Workload): Promise<Acknowledged[]> {
+export async function runWriters(workload: Workload): Promise<WorkloadOutcome> {
   const acknowledged: Acknowledged[] = [];
+  const stopped: Array<{ writer: number; store: EventStore; error: unknown }> = [];
   await Promise.all(
     Array.from({ length: workload.writers }, async (_, writer) => {
       const store = workload.stores[writer % workload.stores.length]!;
       const aggregateId = writer % 2 === 0 ? `own-${writer}` : `shared-${writer % 4}`;
       for (let done = 0; done < workload.appendsPerWriter; ) {
-        const events = Array.from({ length: 1 + (done % 3) }, newEvent);
+        const events = Array.from({ length: eventsInAppend(done) }, newEvent);
         let expectedVersion: number;
         try {
           const head = await store.readStream({ tenantId: workload.tenantId, aggregateId, fromVersion: 0, maxCount: 1, direction: 'backward' });
@@ -41,14 +56,29 @@ export async function runWriters(workload: Workload): Promise<Acknowledged[]> {
           await store.append({ tenantId: workload.tenantId, stream: account(aggregateId), expectedVersion, events });
         } catch (error) {
           if (error instanceof ConcurrencyError) continue;
+          if (workload.mayStop?.(error, store) !== true) throw error;
+          stopped.push({ writer, store, error });
           return;
         }
         events.forEach((event, index) => acknowledged.push({ eventId: event.eventId, aggregateId, version: expectedVersion + index + 1 }));
+        workload.onAcknowledged?.(acknowledged.length);
         done++;
       }
     }),
   );
-  return acknowledged;
+  return { acknowledged, stopped };
+}
+
+/** The events a writer appends in its append number `done` (from 0): 1, 2, 3, 1, 2, 3, ... */
+function eventsInAppend(done: number): number {
+  return 1 + (done % 3);
+}
+
+/** How many events a workload that nobody stops acknowledges in all: the exact count to expect. */
+export function eventsOfWorkload(writers: number, appendsPerWriter: number): number {
+  let perWriter = 0;
+  for (let done = 0; done < appendsPerWriter; done++) perWriter += eventsInAppend(done);
+  return writers * perWriter;
 }
 
 /** Opens a subscription from the start, waits until it is live, hands it over, and always ends it. */

@@ -2,6 +2,7 @@
 // migrations it lacks, keeps the events already there, and runs again as a no-op.
 
 import { afterEach, expect, it } from 'vitest';
+import type pg from 'pg';
 import { readWholeStream } from '../../../src/event-store/event-store.ts';
 import { account, appendMany, newEvent, newTenant } from '../contract.ts';
 import { describePostgres, dropSchema, freshSchemaName, startPostgresStore, withClient } from '../../support/postgres.ts';
@@ -42,12 +43,56 @@ describePostgres('PostgreSQL schema upgrades', (databaseUrl) => {
   it('starts again on an up-to-date schema without changing it', async () => {
     const schema = freshSchemaName();
     schemas.push(schema);
+    const tenantId = newTenant();
     const first = await startPostgresStore(databaseUrl, { schema });
-    await first.store.close();
+    try {
+      await appendMany(first.store, tenantId, 'acc-1', 3);
+      // Under an idempotency key, so the ledger has a row to keep too.
+      const opening = { tenantId, stream: account('acc-2'), expectedVersion: 0, idempotencyKey: 'open-acc-2', events: [newEvent()] };
+      await first.store.append(opening);
+    } finally {
+      await first.store.close();
+    }
+    const before = await withClient(databaseUrl, (client) => schemaSnapshot(client, schema));
+
     const again = await startPostgresStore(databaseUrl, { schema });
     await again.store.close();
-    const versions = await withClient(databaseUrl, (client) =>
-      client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`));
-    expect(versions.rows.map((row) => row.version)).toEqual([1, 2]);
+
+    const after = await withClient(databaseUrl, (client) => schemaSnapshot(client, schema));
+    expect(after.migrations.map((row) => row.version)).toEqual([1, 2]);
+    expect(after.events).toHaveLength(4);
+    expect(after).toEqual(before);
   });
 });
+
+/**
+ * Everything a start could change in a schema: when each migration was applied, the very
+ * objects (by oid, so one dropped and made again shows) and their definitions, the
+ * sequence's position, and every row of events and of the idempotency ledger.
+ */
+async function schemaSnapshot(client: pg.Client, schema: string) {
+  const rows = async <R extends pg.QueryResultRow>(sql: string, values: unknown[] = [schema]): Promise<R[]> =>
+    (await client.query<R>(sql, values)).rows;
+  const inSchema = `"${schema}"`;
+  return {
+    migrations: await rows<{ version: number; name: string; applied_at: Date }>(
+      `SELECT version, name, applied_at FROM ${inSchema}.schema_migrations ORDER BY version`,
+      [],
+    ),
+    relations: await rows(`SELECT c.oid, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 ORDER BY c.relname`),
+    functions: await rows(`SELECT p.oid, p.proname, pg_get_functiondef(p.oid) AS definition FROM pg_proc p
+      JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 ORDER BY p.proname`),
+    columns: await rows(`SELECT table_name, column_name, ordinal_position, data_type, is_nullable, column_default
+      FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`),
+    constraints: await rows(`SELECT k.oid, k.conname, pg_get_constraintdef(k.oid) AS definition FROM pg_constraint k
+      JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname = $1 ORDER BY k.conname`),
+    indexes: await rows(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`),
+    triggers: await rows(`SELECT t.oid, t.tgname, pg_get_triggerdef(t.oid) AS definition FROM pg_trigger t
+      JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND NOT t.tgisinternal ORDER BY t.tgname`),
+    sequences: await rows(`SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = $1 ORDER BY sequencename`),
+    events: await rows(`SELECT * FROM ${inSchema}.events ORDER BY global_position`, []),
+    idempotencyKeys: await rows(`SELECT * FROM ${inSchema}.idempotency_keys ORDER BY aggregate_id, idempotency_key`, []),
+  };
+}
