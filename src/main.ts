@@ -2,8 +2,8 @@
 // the gRPC server), wires the write and read sides around it and hands them to the command
 // asked for; without one, to the walkthrough. Exit codes are documented in `--help`.
 
-import { v7 as uuidv7 } from 'uuid';
 import type { EventStore } from './event-store/event-store.ts';
+import { newId } from './ids.ts';
 import { GrpcEventStore } from './event-store/grpc-event-store.ts';
 import { InMemoryEventStore } from './event-store/in-memory-event-store.ts';
 import { parseCommandLine } from './cli/arguments.ts';
@@ -30,8 +30,8 @@ async function main(argv: string[]): Promise<ExitCode> {
     // Trace lines go to stderr under --json, so the JSON on stdout stays parseable.
     const tracer = new Tracer(global.json ? out.problem : out.line, out.style);
     const tenantId = global.tenant ?? (process.env.EVENT_STORE_TENANT || 'example-tenant');
-    const bank = wireBank({ store, tenantId, newId: uuidv7, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected });
-    const session: Session = { bank, store, tenantId, storeDescription, newId: uuidv7, out, tracer };
+    const bank = wireBank({ store, tenantId, newId, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected });
+    const session: Session = { bank, store, tenantId, storeDescription, newId, out, tracer };
     // watch and shell run until asked to stop, and end cleanly; anything else Ctrl-C ends
     // at once, which is safe: an append is all or nothing.
     const stop = new AbortController();

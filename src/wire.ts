@@ -3,13 +3,14 @@
 // else builds these parts, so the whole architecture can be read from this page.
 
 import { isDeepStrictEqual } from 'node:util';
-import { v7 as uuidv7 } from 'uuid';
 import { bankAccount } from './domain/bank-account.ts';
 import type { BankAccountCommand, BankAccountEvent, BankAccountRejection } from './domain/bank-account.ts';
 import { accountStream, decode, encode } from './domain/bank-account-codec.ts';
 import type { EventStore } from './event-store/event-store.ts';
+import { newId as newUuidV7 } from './ids.ts';
 import { createCommandHandler } from './write-side/command-handler.ts';
 import type { CommandHandler, CommandStep } from './write-side/command-handler.ts';
+import { StateCache } from './write-side/state-cache.ts';
 import { AccountSummaryProjection } from './read-side/account-summary/account-summary.ts';
 import { TransactionHistoryProjection } from './read-side/transaction-history/transaction-history.ts';
 import { Projector } from './read-side/projector.ts';
@@ -39,10 +40,18 @@ export interface BankOptions extends Omit<ReadSideOptions, 'until'> {
   readonly newId?: () => string;
   readonly now?: () => number;
   readonly observeCommands?: (step: BankCommandStep) => void;
+  /**
+   * How many accounts' states the command handler remembers between commands (least
+   * recently used go first), so a command on one of them costs one round trip; 0 turns
+   * the cache off and every command reads its stream. Default 10 000.
+   */
+  readonly stateCacheSize?: number;
 }
 
+const DEFAULT_STATE_CACHE_SIZE = 10_000;
+
 export function wireBank(options: BankOptions): Bank {
-  const { store, tenantId, newId = uuidv7, now = Date.now } = options;
+  const { store, tenantId, newId = newUuidV7, now = Date.now, stateCacheSize = DEFAULT_STATE_CACHE_SIZE } = options;
   const handle = createCommandHandler({
     store,
     tenantId,
@@ -52,6 +61,7 @@ export function wireBank(options: BankOptions): Bank {
     decode,
     newEventId: newId,
     now,
+    ...(stateCacheSize === 0 ? {} : { cache: new StateCache(stateCacheSize) }),
     ...(options.observeCommands === undefined ? {} : { observe: options.observeCommands }),
   });
   const readSide = wireReadSide(options);

@@ -41,12 +41,25 @@ export class Tracer {
   readonly onCommandStep = (step: BankCommandStep): void => {
     if (!this.active) return;
     switch (step.step) {
+      case 'cached':
+        this.row('write side', `state from the cache, at version ${step.version}: no read before deciding`);
+        return;
       case 'read': {
         const stream = `${step.stream.aggregateType}/${step.stream.aggregateId}`;
-        const retry = step.attempt > 1 ? ` (attempt ${step.attempt})` : '';
-        this.row('write side', `read stream ${stream}: ${plural(step.eventsRead, 'event')}, at version ${step.version}${retry}`);
-        this.row('', `fold them with evolve into the account's state`);
-        return;
+        switch (step.reason) {
+          case 'load':
+            this.row('write side', `read stream ${stream}: ${plural(step.eventsRead, 'event')}, at version ${step.version}`);
+            this.row('', `fold them with evolve into the account's state`);
+            return;
+          case 'conflict':
+            this.row('', `read the ${plural(step.eventsRead, 'event')} after version ${step.afterVersion}, fold them on: at version ${step.version}`);
+            return;
+          case 'confirm':
+            this.row('', `confirmed against the store before refusing: ${plural(step.eventsRead, 'newer event')}, at version ${step.version}`);
+            return;
+          default:
+            return unreachable(step.reason);
+        }
       }
       case 'decided':
         this.row('', `decide → ${step.events.map(describeEvent).join('; ')}`);

@@ -1,11 +1,12 @@
 // The write side's one command handler, for any aggregate shaped as a Decider: read the
 // stream, fold its events into state, decide, append with the version decided against.
-// Optimistic concurrency: if another writer got there first, re-read and decide again.
+// Optimistic concurrency: if another writer got there first, read what it wrote and decide
+// again. With a StateCache (state-cache.ts) it starts from the state it last saw instead.
 
 import type { Decider } from '../domain/decider.ts';
 import type { EncodedEvent, EventStore, RecordedEvent, StreamId } from '../event-store/event-store.ts';
-import { readWholeStream } from '../event-store/event-store.ts';
 import { ConcurrencyError } from '../event-store/errors.ts';
+import type { KnownState, StateCache } from './state-cache.ts';
 
 export type CommandOutcome<Event, Rejection> =
   | {
@@ -13,7 +14,7 @@ export type CommandOutcome<Event, Rejection> =
       readonly events: readonly Event[];
       /** The stream version the decision was made against (the append's expected version). */
       readonly expectedVersion: number;
-      /** How many events were read and folded to make the decision. */
+      /** How many events this command read from the store and folded (0: all from the cache). */
       readonly eventsRead: number;
       readonly lastVersion: number;
       /** Where the last new event sits in the global log: what a reader waits for. */
@@ -32,12 +33,23 @@ export interface CommandHandlerOptions<Command, Event, State, Rejection> {
   readonly newEventId: () => string;
   readonly now: () => number;
   readonly retry?: RetryPolicy;
+  /** Remembers each stream's state between commands; without it every command reads its stream. */
+  readonly cache?: StateCache<State>;
   /** Told of each step as it happens: the CLI's --trace shows the path a command took. */
   readonly observe?: (step: CommandStep<Event, Rejection>) => void;
 }
 
 export type CommandStep<Event, Rejection> =
-  | { readonly step: 'read'; readonly stream: StreamId; readonly eventsRead: number; readonly version: number; readonly attempt: number }
+  | { readonly step: 'cached'; readonly stream: StreamId; readonly version: number }
+  | {
+      readonly step: 'read';
+      readonly stream: StreamId;
+      /** Why: the stream's first read, the events a conflict revealed, or a refusal's check. */
+      readonly reason: 'load' | 'conflict' | 'confirm';
+      readonly afterVersion: number;
+      readonly eventsRead: number;
+      readonly version: number;
+    }
   | { readonly step: 'decided'; readonly events: readonly Event[] }
   | { readonly step: 'refused'; readonly rejection: Rejection }
   | { readonly step: 'conflict'; readonly expectedVersion: number; readonly actualVersion: number; readonly attempt: number }
@@ -58,35 +70,50 @@ export type CommandHandler<Command, Event, Rejection> = (command: Command) => Pr
 export function createCommandHandler<Command, Event, State, Rejection>(
   options: CommandHandlerOptions<Command, Event, State, Rejection>,
 ): CommandHandler<Command, Event, Rejection> {
-  const { store, tenantId, decider, retry = DEFAULT_RETRY, observe = () => {} } = options;
+  const { store, tenantId, decider, cache, retry = DEFAULT_RETRY, observe = () => {} } = options;
 
   return async function handle(command) {
     const stream = options.streamOf(command);
     // One id ties together every event this command produced, across retries, and keys the
     // append so that a store resending a batch whose answer was lost cannot apply it twice.
     const commandId = options.newEventId();
-    for (let attempt = 1; ; attempt++) {
-      const history = await readWholeStream(store, { tenantId, aggregateId: stream.aggregateId });
-      const state = history.map(options.decode).reduce(decider.evolve, decider.initialState);
-      const version = history.at(-1)?.version ?? 0;
-      observe({ step: 'read', stream, eventsRead: history.length, version, attempt });
+    let eventsRead = 0;
+    const readOn = async (known: KnownState<State>, reason: 'load' | 'conflict' | 'confirm'): Promise<KnownState<State>> => {
+      const { next, read } = await foldEventsAfter(stream, known);
+      eventsRead += read;
+      observe({ step: 'read', stream, reason, afterVersion: known.version, eventsRead: read, version: next.version });
+      return next;
+    };
 
-      const decision = decider.decide(command, state);
+    const cached = cache?.get(stream.aggregateId);
+    if (cached !== undefined) observe({ step: 'cached', stream, version: cached.version });
+    let known = cached ?? (await readOn({ state: decider.initialState, version: 0 }, 'load'));
+    // Whether `known` was read from the store during this command, rather than remembered.
+    let fresh = cached === undefined;
+    for (let attempt = 1; ; ) {
+      const decision = decider.decide(command, known.state);
+      if (!fresh && (!decision.accepted || decision.events.length === 0)) {
+        // A refusal never reaches the store, so nothing would catch one made on a state
+        // another writer has moved on: look for newer events, then decide again.
+        known = await readOn(known, 'confirm');
+        fresh = true;
+        continue;
+      }
       if (!decision.accepted) {
         observe({ step: 'refused', rejection: decision.rejection });
-        return { status: 'rejected', rejection: decision.rejection, version, eventsRead: history.length };
+        cache?.remember(stream.aggregateId, known);
+        return { status: 'rejected', rejection: decision.rejection, version: known.version, eventsRead };
       }
       if (decision.events.length === 0) {
-        const lastGlobalPosition = history.at(-1)?.globalPosition ?? 0;
-        const unchanged = { expectedVersion: version, eventsRead: history.length, lastVersion: version, lastGlobalPosition };
+        const unchanged = { expectedVersion: known.version, eventsRead, lastVersion: known.version, lastGlobalPosition: 0 };
         return { status: 'accepted', events: [], ...unchanged, attempts: attempt };
       }
       observe({ step: 'decided', events: decision.events });
       try {
-        const appended = await store.append({
+        const { lastVersion, lastGlobalPosition } = await store.append({
           tenantId,
           stream,
-          expectedVersion: version,
+          expectedVersion: known.version,
           // A store that lost its answer may send this batch again: the key makes that safe.
           idempotencyKey: commandId,
           events: decision.events.map((event) => ({
@@ -97,24 +124,47 @@ export function createCommandHandler<Command, Event, State, Rejection>(
             clientTimestampMs: options.now(),
           })),
         });
-        const { lastVersion, lastGlobalPosition } = appended;
-        observe({ step: 'appended', expectedVersion: version, lastVersion, lastGlobalPosition });
-        return {
-          status: 'accepted',
-          events: decision.events,
-          expectedVersion: version,
-          eventsRead: history.length,
-          lastVersion,
-          lastGlobalPosition,
-          attempts: attempt,
-        };
+        observe({ step: 'appended', expectedVersion: known.version, lastVersion, lastGlobalPosition });
+        rememberAppended(stream, known, decision.events, lastVersion);
+        const expectedVersion = known.version;
+        return { status: 'accepted', events: decision.events, expectedVersion, eventsRead, lastVersion, lastGlobalPosition, attempts: attempt };
       } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= retry.maxAttempts) throw error;
-        observe({ step: 'conflict', expectedVersion: version, actualVersion: error.actualVersion, attempt });
-        await sleep(jitter(retry, attempt + 1));
+        if (!(error instanceof ConcurrencyError) || attempt >= retry.maxAttempts) {
+          // Perhaps appended, perhaps not: the next command on this stream reads it afresh.
+          cache?.forget(stream.aggregateId);
+          throw error;
+        }
+        observe({ step: 'conflict', expectedVersion: known.version, actualVersion: error.actualVersion, attempt });
+        attempt++;
+        await sleep(jitter(retry, attempt));
+        known = await readOn(known, 'conflict');
+        fresh = true;
       }
     }
   };
+
+  /** Folds the stream's events after `known.version` onto its state, page by page. */
+  async function foldEventsAfter(stream: StreamId, known: KnownState<State>): Promise<{ next: KnownState<State>; read: number }> {
+    let { state, version } = known;
+    let read = 0;
+    for (let fromVersion = version + 1; ; ) {
+      const page = await store.readStream({ tenantId, aggregateId: stream.aggregateId, fromVersion, maxCount: 0, direction: 'forward' });
+      for (const recorded of page.events) {
+        state = decider.evolve(state, options.decode(recorded));
+        version = recorded.version;
+        read++;
+      }
+      if (page.isEnd) return { next: { state, version }, read };
+      fromVersion = page.nextFromVersion;
+    }
+  }
+
+  /** The cache takes the appended events on, if the store moved the stream by exactly them. */
+  function rememberAppended(stream: StreamId, known: KnownState<State>, events: readonly Event[], lastVersion: number): void {
+    if (cache === undefined) return;
+    if (lastVersion !== known.version + events.length) return cache.forget(stream.aggregateId);
+    cache.remember(stream.aggregateId, { state: events.reduce(decider.evolve, known.state), version: lastVersion });
+  }
 }
 
 function jitter(retry: RetryPolicy, attempt: number): number {
