@@ -36,6 +36,7 @@ interface Tenant {
 
 export class InMemoryEventStore implements EventStore {
   private readonly tenants = new Map<string, Tenant>();
+  private readonly payloads = new PayloadArena();
   private lastGlobalPosition = 0;
   private wakeSubscribers: Array<() => void> = [];
   private closed = false;
@@ -79,6 +80,9 @@ export class InMemoryEventStore implements EventStore {
     const recordedAtMs = this.now();
     const recorded = request.events.map((event, index): RecordedEvent => ({
       ...event,
+      // A payload from the gRPC server is a view into its whole request's buffer: kept as
+      // is, it would keep that buffer alive for as long as the event lives.
+      payload: this.payloads.copy(event.payload),
       contentType: event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType,
       tenantId: request.tenantId,
       stream: { aggregateType, aggregateId },
@@ -167,6 +171,29 @@ export class InMemoryEventStore implements EventStore {
     const waiting = this.wakeSubscribers;
     this.wakeSubscribers = [];
     for (const resolve of waiting) resolve();
+  }
+}
+
+/**
+ * Where the store keeps payload bytes: copied into large shared blocks, so that a small
+ * payload costs its own bytes and a view, not a buffer of its own with its bookkeeping.
+ */
+class PayloadArena {
+  private static readonly BLOCK_BYTES = 256 * 1024;
+  private block = new Uint8Array(PayloadArena.BLOCK_BYTES);
+  private used = 0;
+
+  copy(bytes: Uint8Array): Uint8Array {
+    // A large payload gets a buffer of its own rather than wasting the rest of a block.
+    if (bytes.byteLength > PayloadArena.BLOCK_BYTES / 8) return bytes.slice();
+    if (this.used + bytes.byteLength > this.block.byteLength) {
+      this.block = new Uint8Array(PayloadArena.BLOCK_BYTES);
+      this.used = 0;
+    }
+    const copy = this.block.subarray(this.used, this.used + bytes.byteLength);
+    copy.set(bytes);
+    this.used += bytes.byteLength;
+    return copy;
   }
 }
 

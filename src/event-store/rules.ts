@@ -63,23 +63,18 @@ export function pageSize(maxCount: number): number {
  * retry (its clock, correlation ids) is left out.
  */
 export function batchFingerprint(request: AppendRequest): string {
+  // Each field goes in as its length in bytes, a colon and its bytes, so no two batches run
+  // together into the same input. Runs of text go in as one string (the same bytes, fewer
+  // calls): this is computed for every keyed append, and each call into the hash costs.
+  const field = (value: string): string => `${Buffer.byteLength(value)}:${value}`;
   const hash = createHash('sha256');
-  const field = (value: string | Uint8Array): void => {
-    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-    hash.update(`${bytes.byteLength}:`);
-    hash.update(bytes);
-  };
-  field(request.stream.aggregateType);
-  field(request.stream.aggregateId);
-  field(String(request.expectedVersion));
+  let text = field(request.stream.aggregateType) + field(request.stream.aggregateId) + field(String(request.expectedVersion));
   for (const event of request.events) {
-    field(event.eventId);
-    field(event.eventType);
-    field(String(event.eventVersion));
-    field(event.contentType);
-    field(event.payload);
+    text += field(event.eventId) + field(event.eventType) + field(String(event.eventVersion)) + field(event.contentType);
+    hash.update(`${text}${event.payload.byteLength}:`, 'utf8').update(event.payload);
+    text = '';
   }
-  return hash.digest('hex');
+  return hash.update(text, 'utf8').digest('hex');
 }
 
 /**

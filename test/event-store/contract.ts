@@ -67,6 +67,17 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       expect(Math.abs(first.recordedAtMs - Date.now())).toBeLessThan(60_000);
     });
 
+    it('keeps its own copy of each payload: the caller may reuse its buffer', async () => {
+      const tenantId = newTenant();
+      // A payload that is a view into a larger buffer, as a payload read off the network is.
+      const buffer = Buffer.from('xx{"amountCents":1}yy');
+      const payload = buffer.subarray(2, buffer.length - 2);
+      await store().append({ tenantId, stream: account('a-1'), expectedVersion: 0, events: [{ ...newEvent(), payload }] });
+      buffer.fill(0);
+      const [stored] = (await store().readStream({ tenantId, aggregateId: 'a-1', fromVersion: 0, maxCount: 0, direction: 'forward' })).events;
+      expect(Buffer.from(stored?.payload ?? []).toString()).toBe('{"amountCents":1}');
+    });
+
     it('refuses expected version 0 once the stream exists, naming the actual version', async () => {
       const tenantId = newTenant();
       const first = await store().append({ tenantId, stream: account('a-1'), expectedVersion: 0, events: [newEvent(), newEvent()] });
