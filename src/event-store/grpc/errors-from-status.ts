@@ -48,6 +48,9 @@ export function errorFromStatus(error: unknown, site: CallSite): Error {
       return new LimitExceededError(details);
     case status.UNAVAILABLE:
     case status.DEADLINE_EXCEEDED:
+    // This client never cancels a call it is waiting on, so a CANCELLED answer means the
+    // server or the connection cut it off (a server forced down mid-call): gone, not refused.
+    case status.CANCELLED:
       return new StoreUnavailableError(`the event store at ${site.address} did not answer: ${details}`);
     default:
       return new Error(`the event store at ${site.address} answered ${status[error.code]}: ${details}`);
