@@ -7,13 +7,21 @@ import { InvalidRequestError } from '../errors.ts';
 export class Fields {
   private constructor(
     private readonly record: Readonly<Record<string, unknown>>,
-    /** Where in the message we are, for errors a reader can act on. */
-    private readonly path: string,
+    /**
+     * Where in the message we are, for errors a reader can act on. Put into words only when
+     * there is an error: a catch-up reads thousands of events a second through here.
+     */
+    private readonly where: () => string,
   ) {}
 
-  static of(value: unknown, path: string): Fields {
-    if (!isRecord(value)) throw new InvalidRequestError(`${path}: not a message`);
-    return new Fields(value, path);
+  static of(value: unknown, path: string | (() => string)): Fields {
+    const where = typeof path === 'string' ? () => path : path;
+    if (!isRecord(value)) throw new InvalidRequestError(`${where()}: not a message`);
+    return new Fields(value, where);
+  }
+
+  private get path(): string {
+    return this.where();
   }
 
   string(name: string): string {
@@ -65,13 +73,13 @@ export class Fields {
   message(name: string): Fields | undefined {
     const value = this.record[name];
     if (value === undefined || value === null) return undefined;
-    return Fields.of(value, `${this.path}.${name}`);
+    return Fields.of(value, () => `${this.path}.${name}`);
   }
 
   messages(name: string): Fields[] {
     const value = this.record[name] ?? [];
     if (!Array.isArray(value)) throw this.invalid(name, 'a list');
-    return value.map((item, index) => Fields.of(item, `${this.path}.${name}[${index}]`));
+    return value.map((item, index) => Fields.of(item, () => `${this.path}.${name}[${index}]`));
   }
 
   stringMap(name: string): Record<string, string> {
