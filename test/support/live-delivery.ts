@@ -152,7 +152,3 @@ async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise
     clearTimeout(timer);
   }
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(ms, 0)));
-}
