@@ -12,6 +12,7 @@ import { dispatch } from './cli/dispatch.ts';
 import { describeFailure, EXIT } from './cli/exit-codes.ts';
 import type { ExitCode } from './cli/exit-codes.ts';
 import { subcommandHelp, toolHelp } from './cli/help.ts';
+import { SavedReadModels } from './cli/saved-read-models.ts';
 import type { Session } from './cli/session.ts';
 import { terminalOutput } from './cli/terminal.ts';
 import { Tracer } from './cli/trace.ts';
@@ -26,23 +27,29 @@ async function main(argv: string[]): Promise<ExitCode> {
       out.line(invocation.topic === undefined ? toolHelp() : subcommandHelp(invocation.topic));
       return EXIT.done;
     }
-    const { store, storeDescription } = await openStore(global);
+    const { store, storeDescription, address } = await openStore(global);
     // Trace lines go to stderr under --json, so the JSON on stdout stays parseable.
     const tracer = new Tracer(global.json ? out.problem : out.line, out.style);
     const tenantId = global.tenant ?? (process.env.EVENT_STORE_TENANT || 'example-tenant');
-    const bank = wireBank({ store, tenantId, newId, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected });
-    const session: Session = { bank, store, tenantId, storeDescription, newId, out, tracer };
+    // The read models resume from the last run's checkpoint, if it is of this log.
+    const warn = global.trace ? out.problem : () => {};
+    const savedReadModels = await SavedReadModels.open({ store, tenantId, address, fresh: global.fresh, notice: out.problem, warn });
+    const bank = wireBank({ store, tenantId, newId, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected, resume: savedReadModels.resume() });
+    const session: Session = { bank, store, tenantId, storeDescription, newId, out, tracer, savedReadModels };
     // watch and shell run until asked to stop, and end cleanly; anything else Ctrl-C ends
     // at once, which is safe: an append is all or nothing.
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     const untilStopped = invocation.command === 'watch' || invocation.command === 'shell';
     if (untilStopped) process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    const periodicSaves = untilStopped ? savedReadModels.saveEvery(bank) : undefined;
     try {
       return await dispatch(session, invocation, global, stop.signal);
     } finally {
       if (untilStopped) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      await periodicSaves?.stop();
       await bank.stop();
+      await savedReadModels.save(bank);
       await store.close();
     }
   } catch (error) {
@@ -52,12 +59,12 @@ async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
-async function openStore(options: GlobalOptions): Promise<{ store: EventStore; storeDescription: string }> {
+async function openStore(options: GlobalOptions): Promise<{ store: EventStore; storeDescription: string; address?: string }> {
   if (options.memory || process.env.EVENT_STORE_MODE === 'memory') {
     return { store: new InMemoryEventStore(), storeDescription: 'in memory, inside this process' };
   }
   const address = options.addr ?? (process.env.EVENT_STORE_ADDR || '127.0.0.1:50051');
-  return { store: await GrpcEventStore.connect({ address }), storeDescription: `the gRPC server at ${address}` };
+  return { store: await GrpcEventStore.connect({ address }), storeDescription: `the gRPC server at ${address}`, address };
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -15,6 +15,7 @@ import { AccountSummaryProjection } from './read-side/account-summary/account-su
 import { TransactionHistoryProjection } from './read-side/transaction-history/transaction-history.ts';
 import { Projector } from './read-side/projector.ts';
 import type { ProjectorOptions } from './read-side/projector.ts';
+import type { RestoredReadModels } from './read-side/checkpoint.ts';
 
 export type BankCommandHandler = CommandHandler<BankAccountCommand, BankAccountEvent, BankAccountRejection>;
 export type BankCommandStep = CommandStep<BankAccountEvent, BankAccountRejection>;
@@ -34,7 +35,10 @@ export interface Bank extends ReadSide {
   stop(): Promise<void>;
 }
 
-export type ReadSideOptions = Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'until'>;
+export interface ReadSideOptions extends Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'until'> {
+  /** Read models restored from a checkpoint (read-side/checkpoint.ts), to follow on from there. */
+  readonly resume?: RestoredReadModels;
+}
 
 export interface BankOptions extends Omit<ReadSideOptions, 'until'> {
   readonly newId?: () => string;
@@ -74,11 +78,12 @@ export function wireBank(options: BankOptions): Bank {
   };
 }
 
-/** Fresh, empty read models and a projector to fill them from the log (not yet started). */
+/** Read models, fresh or resumed, and a projector to fill them from the log (not yet started). */
 export function wireReadSide(options: ReadSideOptions): ReadSide {
-  const accountSummaries = new AccountSummaryProjection();
-  const transactionHistories = new TransactionHistoryProjection();
-  const projector = new Projector({ ...options, projections: [accountSummaries, transactionHistories] });
+  const { resume, ...following } = options;
+  const accountSummaries = resume?.accountSummaries ?? new AccountSummaryProjection();
+  const transactionHistories = resume?.transactionHistories ?? new TransactionHistoryProjection();
+  const projector = new Projector({ ...following, projections: [accountSummaries, transactionHistories], resumeAfter: resume?.checkpoint });
   return { accountSummaries, transactionHistories, projector };
 }
 

@@ -21,6 +21,8 @@ export interface GlobalOptions {
   readonly trace: boolean;
   readonly json: boolean;
   readonly debug: boolean;
+  /** Replay the log instead of resuming the saved read models, and save none. */
+  readonly fresh: boolean;
 }
 
 /** A read model as it stood after a log position, or at a moment in time. */
@@ -44,6 +46,7 @@ const OPTIONS = {
   trace: { type: 'boolean' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
+  fresh: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   customer: { type: 'string' },
   type: { type: 'string' },
@@ -54,7 +57,7 @@ const OPTIONS = {
   'as-of': { type: 'string' },
 } as const satisfies Record<OptionName, { type: 'boolean' | 'string'; short?: string }>;
 
-const GLOBAL_OPTIONS: readonly OptionName[] = ['memory', 'addr', 'tenant', 'trace', 'json', 'debug', 'help'];
+const GLOBAL_OPTIONS: readonly OptionName[] = ['memory', 'addr', 'tenant', 'trace', 'json', 'debug', 'fresh', 'help'];
 
 /** An account id: what a stream can be named by, readable in a terminal and a URL. */
 const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
@@ -79,6 +82,7 @@ export function parseCommandLine(argv: readonly string[]): { global: GlobalOptio
     trace: values.trace === true,
     json: values.json === true,
     debug: values.debug === true,
+    fresh: values.fresh === true,
   };
   const [name, ...rest] = positionals;
   if (name === undefined) return { global, invocation: values.help ? { command: 'help' } : { command: 'walkthrough' } };

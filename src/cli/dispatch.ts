@@ -49,8 +49,8 @@ export async function dispatch(session: Session, invocation: Invocation, options
 async function runShellLine(session: Session, words: string[], shell: GlobalOptions, stop: AbortSignal): Promise<ExitCode> {
   try {
     const { global, invocation } = parseCommandLine(words);
-    if (global.memory || global.addr !== undefined || global.tenant !== undefined) {
-      throw new UsageError('--memory, --addr and --tenant are chosen when the shell starts');
+    if (global.memory || global.addr !== undefined || global.tenant !== undefined || global.fresh) {
+      throw new UsageError('--memory, --addr, --tenant and --fresh are chosen when the shell starts');
     }
     if (invocation.command === 'walkthrough') throw new UsageError('type a command (`help` lists them); the walkthrough runs with `pnpm start` alone');
     if (invocation.command === 'shell' || invocation.command === 'watch') {

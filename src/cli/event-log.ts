@@ -1,6 +1,7 @@
 // The event log itself, beneath both sides: `events` prints it raw, `watch` follows it live
 // and shows what each new event changed in the read models. Nothing here writes.
 
+import { isDeepStrictEqual } from 'node:util';
 import type { EventStore, RecordedEvent } from '../event-store/event-store.ts';
 import { readWholeStream } from '../event-store/event-store.ts';
 import { formatCents } from '../domain/money.ts';
@@ -26,23 +27,28 @@ export async function runEvents(session: Session, accountId: string | undefined,
   return EXIT.done;
 }
 
-/** Follows the log until `signal` aborts, printing each new event and what it changed. */
+/**
+ * Follows the log until `signal` aborts, printing each new event and what it changed. Its
+ * read models start where the saved ones stand, so only the newer events are replayed.
+ */
 export async function runWatch(session: Session, signal: AbortSignal): Promise<ExitCode> {
   const { store, tenantId, out } = session;
+  /** Each account's summary as last shown, to print what the next event changed. */
   const summaries = new Map<string, AccountSummary>();
   let live = false;
   const readSide = wireReadSide({
     store,
     tenantId,
+    resume: session.savedReadModels.resume(),
     onApplied: (recorded) => {
+      if (!live) return;
       const accountId = recorded.stream.aggregateId;
       const before = summaries.get(accountId);
       const after = readSide.accountSummaries.get(accountId);
       if (after !== undefined) summaries.set(accountId, after);
-      if (!live) return;
       printEvent(out, recorded);
-      const newest = readSide.transactionHistories.of(accountId).at(-1);
-      if (after !== undefined && after !== before) out.line(`      AccountSummary      ${summaryChange(before, after)}`);
+      const newest = readSide.transactionHistories.latest(accountId);
+      if (after !== undefined && !isDeepStrictEqual(after, before)) out.line(`      AccountSummary      ${summaryChange(before, after)}`);
       if (newest !== undefined && (recorded.eventType === 'MoneyDeposited' || recorded.eventType === 'MoneyWithdrawn')) {
         const row = `${newest.type} ${formatCents(newest.amountCents)} "${newest.description}", balance after ${formatCents(newest.balanceAfterCents)}`;
         out.line(`      TransactionHistory  + ${row}`);
@@ -54,6 +60,7 @@ export async function runWatch(session: Session, signal: AbortSignal): Promise<E
     // Until Ctrl-C, unless the projector stops first (the store went away): then its error.
     await Promise.race([readSide.projector.caughtUp, aborted(signal)]);
     if (signal.aborted) return EXIT.done;
+    for (const summary of readSide.accountSummaries.all()) summaries.set(summary.accountId, summary);
     live = true;
     out.line(out.style.dim(`watching tenant ${tenantId} after log position ${readSide.projector.position}; Ctrl-C to stop`));
     await Promise.race([aborted(signal), readSide.projector.failed]);

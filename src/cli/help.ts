@@ -2,7 +2,7 @@
 // table and --help prints it, so the help cannot promise what the parser does not take.
 
 export type OptionName =
-  | 'memory' | 'addr' | 'tenant' | 'trace' | 'json' | 'debug' | 'help'
+  | 'memory' | 'addr' | 'tenant' | 'trace' | 'json' | 'debug' | 'fresh' | 'help'
   | 'customer' | 'type' | 'initial' | 'id' | 'description' | 'reason' | 'as-of';
 
 export type SubcommandName =
@@ -31,7 +31,7 @@ export const SUBCOMMANDS: readonly SubcommandSpec[] = [
   spec('accounts', 'read side', [], ['customer'], 'accounts --customer C', "GetAccountsByCustomer: a customer's accounts", 'accounts --customer alice', true),
   spec('events', 'event log', ['[ACCOUNT]'], [], 'events [ACCOUNT]', "the raw log (or one account's stream): position, stream, version, type, time, payload", 'events alice-checking --json', true),
   spec('watch', 'event log', [], [], 'watch', 'follow the log live: each new event and the read-model change it caused, until Ctrl-C', 'watch'),
-  spec('rebuild', 'read side', [], [], 'rebuild', 'replay the whole log into fresh read models and compare them with the live ones', 'rebuild', true),
+  spec('rebuild', 'read side', [], [], 'rebuild', 'replay the whole log into fresh read models, compare them with the live ones, and save them if equal', 'rebuild', true),
   spec('shell', 'tool', [], [], 'shell', 'an interactive prompt taking these commands; with --memory, its store lives as long as the shell', 'shell'),
 ];
 
@@ -75,7 +75,13 @@ Options:
   --trace          show the CQRS path: stream read, decision, append, projections, query
   --json           machine-readable output for the reading commands (cents and dollars)
   --debug          show stack traces of unexpected errors
+  --fresh          replay the log from position 1 instead of resuming the saved read
+                   models, and leave the saved file as it is (neither read nor written)
   -h, --help       this help; \`COMMAND --help\` for one command
+
+Each run against a server saves its read models with the log position they reflect, in
+cqrs-bank-example under $XDG_CACHE_HOME (default ~/.cache), one file per server and tenant,
+so the next run reads only the newer events. A file of another log or format is rebuilt.
 
 Amounts are dollars with at most two decimals: 12, 12.5, 12.34 (no sign, no symbols).
 Colour only on a terminal, never with NO_COLOR set.
@@ -97,7 +103,7 @@ export function subcommandHelp(name: SubcommandName): string {
   return `Usage: pnpm start -- ${found.usage}
 
 ${found.summary} (${found.side}).
-Also takes the tool's options (--memory, --addr, --tenant, --trace, --debug).${json}
+Also takes the tool's options (--memory, --addr, --tenant, --trace, --debug, --fresh).${json}
 
 Example:
   pnpm start -- ${found.example}

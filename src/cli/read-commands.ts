@@ -81,6 +81,7 @@ async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<Rea
     await bank.projector.caughtUp;
     bank.projector.throwIfFailed();
     tracer.caughtUp(bank.projector.position);
+    tracer.readModelsStart(session.savedReadModels.describeStart(bank.projector.eventsApplied));
     return bank;
   }
   const until = 'position' in asOf

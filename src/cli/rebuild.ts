@@ -1,5 +1,6 @@
 // `rebuild`: the proof that read models are disposable. Replays the whole log into fresh
-// read models, compares them with the live ones, and reports how fast the replay ran.
+// read models, compares them with the live ones (which may have resumed from a checkpoint),
+// reports how fast the replay ran, and saves the rebuilt ones as the next checkpoint.
 
 import { performance } from 'node:perf_hooks';
 import { sameReadModels } from '../wire.ts';
@@ -8,7 +9,7 @@ import type { ExitCode } from './exit-codes.ts';
 import type { Session } from './session.ts';
 
 export async function runRebuild(session: Session, flags: { json: boolean }): Promise<ExitCode> {
-  const { bank, out } = session;
+  const { bank, out, savedReadModels } = session;
   const showBar = out.interactive && !flags.json;
   if (showBar) out.status('the live read models are catching up with the log ...');
   await bank.projector.caughtUp;
@@ -32,14 +33,19 @@ export async function runRebuild(session: Session, flags: { json: boolean }): Pr
   if (showBar) out.status(`${progressBar(head, head)}\n`);
 
   const equal = sameReadModels(rebuilt, bank);
+  const saved = await savedReadModels.afterRebuild(rebuilt, equal);
   const eventsPerSecond = seconds > 0 ? Math.round(events / seconds) : events;
   if (flags.json) {
-    out.json({ events, position: rebuilt.projector.position, seconds: Number(seconds.toFixed(3)), eventsPerSecond, equal });
+    out.json({ events, position: rebuilt.projector.position, seconds: Number(seconds.toFixed(3)), eventsPerSecond, equal, saved });
   } else {
     out.line(`Rebuilt the read models from ${events} events, up to log position ${rebuilt.projector.position}, in ${seconds.toFixed(2)} s (${eventsPerSecond} events/s).`);
     out.line(equal
       ? `${out.style.green('✓')} AccountSummary and TransactionHistory equal the live read models.`
       : `${out.style.red('✗')} The rebuilt read models differ from the live ones.`);
+    if (saved) out.line(out.style.dim(`Saved them as the checkpoint the next run resumes from (${savedReadModels.path}).`));
+    if (!equal && savedReadModels.start.from === 'checkpoint') {
+      out.line(`The live ones resumed from ${savedReadModels.path}, left as it was: --fresh ignores it; deleting it makes the next run replay the log.`);
+    }
   }
   return equal ? EXIT.done : EXIT.unexpected;
 }

@@ -1,8 +1,10 @@
-// What every CLI command works with: the wired bank, the store under it, and where output
-// goes. main.ts builds one per process; the shell keeps one for its whole session.
+// What every CLI command works with: the wired bank, the store under it, the file its read
+// models are saved in, and where output goes. main.ts builds one per process; the shell
+// keeps one for its whole session.
 
 import type { EventStore } from '../event-store/event-store.ts';
 import type { Bank } from '../wire.ts';
+import type { SavedReadModels } from './saved-read-models.ts';
 import type { Output } from './terminal.ts';
 import type { Tracer } from './trace.ts';
 
@@ -14,4 +16,6 @@ export interface Session {
   readonly newId: () => string;
   readonly out: Output;
   readonly tracer: Tracer;
+  /** The read models' checkpoint: where they started, and saving them for the next run. */
+  readonly savedReadModels: SavedReadModels;
 }

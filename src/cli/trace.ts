@@ -103,6 +103,11 @@ export class Tracer {
     this.row('read side', description);
   }
 
+  /** Where the read models started this run: a checkpoint, or position 1 and why. */
+  readModelsStart(description: string): void {
+    this.row('', description);
+  }
+
   end(query: string): void {
     if (!this.active) return;
     this.print(`${this.style.cyan('└')} ${'query'.padEnd(10)}  ${query}  ${this.style.dim(`+${ms(performance.now() - this.startedAt)}`)}`);

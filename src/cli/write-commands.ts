@@ -45,6 +45,7 @@ export async function runWriteCommand(session: Session, invocation: WriteInvocat
     return EXIT.done;
   }
   tracer.projectionsReached(outcome.lastGlobalPosition);
+  tracer.readModelsStart(session.savedReadModels.describeStart(bank.projector.eventsApplied));
   const summary = getAccountSummary(bank.accountSummaries, { accountId });
   const answer = summary === undefined ? 'no summary' : `balance ${formatCents(summary.balanceCents)}, ${summary.status}`;
   tracer.end(`GetAccountSummary(${accountId}) from AccountSummary at position ${bank.accountSummaries.position} → ${answer}`);

@@ -9,8 +9,11 @@ export interface ProjectedEvent {
   readonly globalPosition: number;
   /** The event's version in its account's stream. */
   readonly version: number;
-  /** The store's commit time, ISO 8601: when it happened, as far as the bank is concerned. */
-  readonly recordedAt: string;
+  /**
+   * The store's commit time, milliseconds since the epoch: when it happened, as far as the
+   * bank is concerned. Read models keep the number and format it only when a query asks.
+   */
+  readonly recordedAtMs: number;
 }
 
 export interface Projection {

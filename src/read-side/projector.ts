@@ -5,16 +5,17 @@
 import type { EventStore, RecordedEvent } from '../event-store/event-store.ts';
 import { decode, isBankAccountEvent } from '../domain/bank-account-codec.ts';
 import type { Projection } from './projection.ts';
+import { Waiters } from './waiters.ts';
 
-export class ProjectionTimeoutError extends Error {}
+export { ProjectionTimeoutError } from './waiters.ts';
 
 /** The projector can follow the log no longer; `cause` says why (often the store's error). */
 export class ProjectorStoppedError extends Error {}
 
-interface Waiter {
+/** Where read models stand: the log position they reflect, and the id of the event there. */
+export interface Checkpoint {
   readonly position: number;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
+  readonly eventId: string;
 }
 
 export interface ProjectorOptions {
@@ -30,11 +31,18 @@ export interface ProjectorOptions {
    * first event this refuses and then stops, as if that were the end of the log.
    */
   readonly until?: (recorded: RecordedEvent) => boolean;
+  /**
+   * The checkpoint of read models restored from a save (read-side/checkpoint.ts has checked
+   * that it names an event of this log): the projector follows on from the next position.
+   */
+  readonly resumeAfter?: Checkpoint;
 }
 
 export class Projector {
-  private positionSeen = 0;
-  private readonly waiters = new Set<Waiter>();
+  /** The last event the read models took in; its position is theirs. */
+  private last: { readonly globalPosition: number; readonly eventId: string } | undefined;
+  private applied = 0;
+  private readonly waiters = new Waiters(() => this.position);
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
   private failure: ProjectorStoppedError | undefined;
@@ -52,21 +60,70 @@ export class Projector {
   });
 
   constructor(private readonly options: ProjectorOptions) {
+    const resumeAfter = options.resumeAfter;
+    if (resumeAfter !== undefined) this.last = { globalPosition: resumeAfter.position, eventId: resumeAfter.eventId };
     // A failure also reaches waitFor and throwIfFailed; nobody has to listen to these.
     this.caughtUp.catch(() => {});
     this.failed.catch(() => {});
   }
 
-  /** The global position of the last event the read models have seen. */
-  get position(): number {
-    return this.positionSeen;
+  start(): void {
+    if (this.running === undefined) this.running = this.follow(this.position + 1);
   }
 
-  start(): void {
-    if (this.running !== undefined) return;
-    const fromPosition = Math.min(...this.options.projections.map((projection) => projection.position)) + 1;
-    this.positionSeen = fromPosition - 1;
-    this.running = this.follow(fromPosition);
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+  }
+
+  private async follow(fromPosition: number): Promise<void> {
+    const { store, tenantId, projections, until, onProjected, onApplied } = this.options;
+    try {
+      for await (const message of store.subscribe({ tenantId, fromPosition, signal: this.stopping.signal })) {
+        if (message.kind === 'caught-up') {
+          this.markCaughtUp();
+          continue;
+        }
+        const recorded = message.event;
+        if (until?.(recorded) === false) {
+          this.markCaughtUp();
+          return;
+        }
+        if (isBankAccountEvent(recorded)) {
+          const { globalPosition, version, recordedAtMs } = recorded;
+          const projected = { event: decode(recorded), globalPosition, version, recordedAtMs };
+          for (const projection of projections) {
+            if (projection.position >= globalPosition) continue;
+            projection.apply(projected);
+            onProjected?.(projection, recorded);
+          }
+        }
+        this.last = recorded;
+        this.applied++;
+        onApplied?.(recorded);
+        this.waiters.reached(recorded.globalPosition);
+      }
+      if (!this.stopping.signal.aborted) this.fail(new Error('the event store ended the subscription'));
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  // ---- where the read models stand, and waiting for them ------------------------------
+
+  /** The global position of the last event the read models have seen; 0 before any. */
+  get position(): number {
+    return this.last?.globalPosition ?? 0;
+  }
+
+  /** The position with the id of the event there, to save with the read models; none before any event. */
+  get checkpoint(): Checkpoint | undefined {
+    return this.last === undefined ? undefined : { position: this.last.globalPosition, eventId: this.last.eventId };
+  }
+
+  /** How many events this projector has taken in since it started (a resumed one counts from its checkpoint). */
+  get eventsApplied(): number {
+    return this.applied;
   }
 
   /**
@@ -76,26 +133,8 @@ export class Projector {
    */
   waitFor(position: number, stallTimeoutMs = 5_000): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.positionSeen >= position) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout;
-      const watch = (positionThen: number): void => {
-        timer = setTimeout(() => {
-          if (this.positionSeen > positionThen) return watch(this.positionSeen);
-          this.waiters.delete(waiter);
-          reject(new ProjectionTimeoutError(
-            `the read models made no progress towards position ${position} for ${stallTimeoutMs} ms (they are at ${this.positionSeen})`,
-          ));
-        }, stallTimeoutMs);
-      };
-      watch(this.positionSeen);
-      const waiter: Waiter = {
-        position,
-        resolve: () => (clearTimeout(timer), resolve()),
-        reject: (error) => (clearTimeout(timer), reject(error)),
-      };
-      this.waiters.add(waiter);
-    });
+    if (this.position >= position) return Promise.resolve();
+    return this.waiters.waitFor(position, stallTimeoutMs);
   }
 
   /** Read models of a stopped projector are frozen: answering from them would mislead. */
@@ -103,61 +142,10 @@ export class Projector {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    await this.running;
-  }
-
-  private async follow(fromPosition: number): Promise<void> {
-    const { store, tenantId, projections } = this.options;
-    try {
-      for await (const message of store.subscribe({ tenantId, fromPosition, signal: this.stopping.signal })) {
-        if (message.kind === 'caught-up') {
-          this.markCaughtUp();
-          continue;
-        }
-        const recorded = message.event;
-        if (this.options.until?.(recorded) === false) {
-          this.markCaughtUp();
-          return;
-        }
-        if (isBankAccountEvent(recorded)) {
-          const projected = {
-            event: decode(recorded),
-            globalPosition: recorded.globalPosition,
-            version: recorded.version,
-            recordedAt: new Date(recorded.recordedAtMs).toISOString(),
-          };
-          for (const projection of projections) {
-            if (projection.position >= recorded.globalPosition) continue;
-            projection.apply(projected);
-            this.options.onProjected?.(projection, recorded);
-          }
-        }
-        this.positionSeen = recorded.globalPosition;
-        this.options.onApplied?.(recorded);
-        this.settleWaiters();
-      }
-      if (!this.stopping.signal.aborted) this.fail(new Error('the event store ended the subscription'));
-    } catch (error) {
-      this.fail(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  private settleWaiters(): void {
-    for (const waiter of this.waiters) {
-      if (waiter.position <= this.positionSeen) {
-        this.waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
-  }
-
   private fail(error: Error): void {
     this.failure = new ProjectorStoppedError(`the projector stopped: ${error.message}`, { cause: error });
     this.failCaughtUp(this.failure);
     this.markFailed(this.failure);
-    for (const waiter of this.waiters) waiter.reject(this.failure);
-    this.waiters.clear();
+    this.waiters.failAll(this.failure);
   }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readWholeStream } from '../../src/event-store/event-store.ts';
 import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
+import { SavedReadModels } from '../../src/cli/saved-read-models.ts';
 import type { Session } from '../../src/cli/session.ts';
 import type { Output } from '../../src/cli/terminal.ts';
 import { Tracer } from '../../src/cli/trace.ts';
@@ -26,6 +27,7 @@ describe('a write command whose read side has stopped', () => {
       newId: () => 'acc-1',
       out: output,
       tracer: new Tracer(() => {}, output.style),
+      savedReadModels: await SavedReadModels.open({ store, tenantId: 'tenant-1', address: undefined, fresh: false, notice: () => {}, warn: () => {} }),
     };
     try {
       await bank.projector.failed.catch(() => undefined);

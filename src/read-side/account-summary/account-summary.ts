@@ -3,6 +3,7 @@
 
 import { unreachable } from '../../domain/bank-account.ts';
 import type { Projection, ProjectedEvent } from '../projection.ts';
+import type { AccountSummarySnapshot } from './snapshot.ts';
 
 export interface AccountSummary {
   readonly accountId: string;
@@ -12,61 +13,108 @@ export interface AccountSummary {
   readonly status: 'Open' | 'Closed';
   /** Deposits and withdrawals; opening and closing are not transactions. */
   readonly transactionCount: number;
+  /** ISO 8601. */
   readonly openedAt: string;
   readonly lastActivity: string;
+}
+
+/**
+ * A summary as the read model keeps it: times as the store's milliseconds, turned into
+ * ISO 8601 only when a query asks, so following the log formats no dates.
+ */
+export interface AccountSummaryRow extends Omit<AccountSummary, 'openedAt' | 'lastActivity'> {
+  readonly openedAtMs: number;
+  readonly lastActivityMs: number;
 }
 
 export class AccountSummaryProjection implements Projection {
   readonly name = 'AccountSummary';
   position = 0;
-  private readonly accounts = new Map<string, AccountSummary>();
+  private readonly accounts = new Map<string, AccountSummaryRow>();
   private readonly accountIdsByCustomer = new Map<string, string[]>();
 
-  apply({ event, globalPosition, recordedAt }: ProjectedEvent): void {
+  apply({ event, globalPosition, recordedAtMs }: ProjectedEvent): void {
     this.position = globalPosition;
     if (event.type === 'AccountOpened') {
       const { accountId, customerId, accountType, initialBalanceCents } = event.data;
-      this.accounts.set(accountId, {
+      this.add({
         accountId,
         customerId,
         accountType,
         balanceCents: initialBalanceCents,
         status: 'Open',
         transactionCount: 0,
-        openedAt: recordedAt,
-        lastActivity: recordedAt,
+        openedAtMs: recordedAtMs,
+        lastActivityMs: recordedAtMs,
       });
-      const held = this.accountIdsByCustomer.get(customerId) ?? [];
-      this.accountIdsByCustomer.set(customerId, [...held, accountId]);
       return;
     }
-    const summary = this.accounts.get(event.data.accountId);
-    if (summary === undefined) return; // the write side never lets this happen; a read model does not second-guess it
-    this.accounts.set(summary.accountId, { ...evolve(summary, event), lastActivity: recordedAt });
+    const row = this.accounts.get(event.data.accountId);
+    if (row === undefined) return; // the write side never lets this happen; a read model does not second-guess it
+    this.accounts.set(row.accountId, { ...evolve(row, event), lastActivityMs: recordedAtMs });
   }
 
   get(accountId: string): AccountSummary | undefined {
-    return this.accounts.get(accountId);
+    const row = this.accounts.get(accountId);
+    return row === undefined ? undefined : present(row);
   }
 
   ofCustomer(customerId: string): AccountSummary[] {
     const ids = this.accountIdsByCustomer.get(customerId) ?? [];
-    return ids.flatMap((id) => this.accounts.get(id) ?? []);
+    return ids.flatMap((id) => {
+      const row = this.accounts.get(id);
+      return row === undefined ? [] : [present(row)];
+    });
   }
 
   all(): AccountSummary[] {
-    return [...this.accounts.values()];
+    return [...this.accounts.values()].map(present);
+  }
+
+  // ---- checkpoint: this read model as plain data and back (see ../checkpoint.ts) ----
+
+  snapshot(): AccountSummarySnapshot {
+    return { position: this.position, accounts: [...this.accounts.values()] };
+  }
+
+  /** Rows are never changed in place (each event replaces its row), so they can be shared. */
+  static restore(snapshot: AccountSummarySnapshot): AccountSummaryProjection {
+    const restored = new AccountSummaryProjection();
+    restored.position = snapshot.position;
+    for (const row of snapshot.accounts) restored.add(row);
+    return restored;
+  }
+
+  private add(row: AccountSummaryRow): void {
+    this.accounts.set(row.accountId, row);
+    const held = this.accountIdsByCustomer.get(row.customerId);
+    if (held === undefined) this.accountIdsByCustomer.set(row.customerId, [row.accountId]);
+    else held.push(row.accountId);
   }
 }
 
-function evolve(summary: AccountSummary, event: Exclude<ProjectedEvent['event'], { type: 'AccountOpened' }>): AccountSummary {
+function evolve(row: AccountSummaryRow, event: Exclude<ProjectedEvent['event'], { type: 'AccountOpened' }>): AccountSummaryRow {
   switch (event.type) {
     case 'MoneyDeposited':
     case 'MoneyWithdrawn':
-      return { ...summary, balanceCents: event.data.balanceAfterCents, transactionCount: summary.transactionCount + 1 };
+      return { ...row, balanceCents: event.data.balanceAfterCents, transactionCount: row.transactionCount + 1 };
     case 'AccountClosed':
-      return { ...summary, balanceCents: event.data.finalBalanceCents, status: 'Closed' };
+      return { ...row, balanceCents: event.data.finalBalanceCents, status: 'Closed' };
     default:
       return unreachable(event);
   }
+}
+
+function present(row: AccountSummaryRow): AccountSummary {
+  const { accountId, customerId, accountType, balanceCents, status, transactionCount } = row;
+  return {
+    accountId,
+    customerId,
+    accountType,
+    balanceCents,
+    status,
+    transactionCount,
+    openedAt: new Date(row.openedAtMs).toISOString(),
+    lastActivity: new Date(row.lastActivityMs).toISOString(),
+  };
 }

@@ -1,0 +1,40 @@
+// Read side, checkpoint layer: the AccountSummary read model as plain JSON data, and the
+// check that data loaded from disk really is one before the read model is restored from it.
+
+import { fieldsOf, integer, listOf, oneOf, text, timeMs, UnreadableSnapshotError } from '../plain-data.ts';
+import type { AccountSummaryRow } from './account-summary.ts';
+
+export interface AccountSummarySnapshot {
+  /** The global position of the last event the read model took in. */
+  readonly position: number;
+  /** In the order the accounts were opened. */
+  readonly accounts: readonly AccountSummaryRow[];
+}
+
+export function accountSummarySnapshotFrom(data: unknown, where: string, maxPosition: number): AccountSummarySnapshot {
+  const fields = fieldsOf(data, where);
+  const position = integer(fields, 'position', where, 0, maxPosition);
+  const seen = new Set<string>();
+  const accounts = listOf(fields.accounts, `${where}.accounts`).map((value, index) => {
+    const at = `${where}.accounts[${index}]`;
+    const row = rowFrom(value, at);
+    if (seen.has(row.accountId)) throw new UnreadableSnapshotError(`${at}.accountId repeats ${row.accountId}`);
+    seen.add(row.accountId);
+    return row;
+  });
+  return { position, accounts };
+}
+
+function rowFrom(value: unknown, where: string): AccountSummaryRow {
+  const fields = fieldsOf(value, where);
+  return {
+    accountId: text(fields, 'accountId', where),
+    customerId: text(fields, 'customerId', where),
+    accountType: text(fields, 'accountType', where),
+    balanceCents: integer(fields, 'balanceCents', where),
+    status: oneOf(fields, 'status', where, ['Open', 'Closed'] as const),
+    transactionCount: integer(fields, 'transactionCount', where, 0),
+    openedAtMs: timeMs(fields, 'openedAtMs', where),
+    lastActivityMs: timeMs(fields, 'lastActivityMs', where),
+  };
+}

@@ -1,0 +1,55 @@
+// Read side, checkpoint layer: the checks a saved read model passes before it is believed.
+// A file from disk is untrusted input, so every field is checked once, here, and becomes
+// a typed value; anything else is an UnreadableSnapshotError, and the caller replays the log.
+
+export class UnreadableSnapshotError extends Error {}
+
+/** The largest span a JavaScript Date can show, so every time kept can be formatted. */
+const MAX_TIME_MS = 8.64e15;
+
+export type Fields = Readonly<Record<string, unknown>>;
+
+export function fieldsOf(value: unknown, where: string): Fields {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unreadable(where, 'is not an object');
+  return value as Fields;
+}
+
+export function listOf(value: unknown, where: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw unreadable(where, 'is not a list');
+  return value;
+}
+
+export function text(fields: Fields, name: string, where: string): string {
+  const value = fields[name];
+  if (typeof value !== 'string') throw unreadable(`${where}.${name}`, 'is not a string');
+  return value;
+}
+
+/** A safe integer within [min, max]. */
+export function integer(fields: Fields, name: string, where: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  const value = fields[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw unreadable(`${where}.${name}`, `is not a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Milliseconds since the epoch that a Date can format. */
+export function timeMs(fields: Fields, name: string, where: string): number {
+  const value = fields[name];
+  if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > MAX_TIME_MS) {
+    throw unreadable(`${where}.${name}`, 'is not a time in milliseconds');
+  }
+  return value;
+}
+
+export function oneOf<T extends string>(fields: Fields, name: string, where: string, choices: readonly T[]): T {
+  const value = fields[name];
+  const choice = choices.find((candidate) => candidate === value);
+  if (choice === undefined) throw unreadable(`${where}.${name}`, `is not one of ${choices.join(', ')}`);
+  return choice;
+}
+
+function unreadable(where: string, problem: string): UnreadableSnapshotError {
+  return new UnreadableSnapshotError(`${where} ${problem}`);
+}

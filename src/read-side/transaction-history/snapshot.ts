@@ -1,0 +1,39 @@
+// Read side, checkpoint layer: the TransactionHistory read model as plain JSON data, and
+// the check that data loaded from disk really is one before the read model is restored.
+
+import { fieldsOf, integer, listOf, oneOf, text, timeMs, UnreadableSnapshotError } from '../plain-data.ts';
+import type { TransactionRow } from './transaction-history.ts';
+
+export interface TransactionHistorySnapshot {
+  /** The global position of the last event the read model took in. */
+  readonly position: number;
+  readonly accounts: readonly { readonly accountId: string; readonly transactions: readonly TransactionRow[] }[];
+}
+
+export function transactionHistorySnapshotFrom(data: unknown, where: string, maxPosition: number): TransactionHistorySnapshot {
+  const fields = fieldsOf(data, where);
+  const position = integer(fields, 'position', where, 0, maxPosition);
+  const seen = new Set<string>();
+  const accounts = listOf(fields.accounts, `${where}.accounts`).map((value, index) => {
+    const at = `${where}.accounts[${index}]`;
+    const account = fieldsOf(value, at);
+    const accountId = text(account, 'accountId', at);
+    if (seen.has(accountId)) throw new UnreadableSnapshotError(`${at}.accountId repeats ${accountId}`);
+    seen.add(accountId);
+    const transactions = listOf(account.transactions, `${at}.transactions`).map((row, rowIndex) => rowFrom(row, `${at}.transactions[${rowIndex}]`));
+    return { accountId, transactions };
+  });
+  return { position, accounts };
+}
+
+function rowFrom(value: unknown, where: string): TransactionRow {
+  const fields = fieldsOf(value, where);
+  return {
+    transactionId: text(fields, 'transactionId', where),
+    type: oneOf(fields, 'type', where, ['Deposit', 'Withdrawal'] as const),
+    amountCents: integer(fields, 'amountCents', where),
+    description: text(fields, 'description', where),
+    recordedAtMs: timeMs(fields, 'recordedAtMs', where),
+    balanceAfterCents: integer(fields, 'balanceAfterCents', where),
+  };
+}
