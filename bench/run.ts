@@ -1,130 +1,96 @@
-// `pnpm bench`: how fast the bank runs on each event store, measured in one run so the
-// ratios between stores mean something on a noisy machine. Not a test: nothing fails here.
+// `pnpm bench`: how fast the bank runs, each figure beside a floor measured in the same run
+// (bare gRPC, bare PostgreSQL) and the ratio to it, so the ratios mean something on a noisy
+// two-core machine where absolute numbers do not. Not a test: a missed target fails nothing.
+//
+// Sizes: BENCH_SECONDS (measured per row, default 2), BENCH_ROUNDS (turns a row and its floor
+// take within those seconds, 2), BENCH_EVENTS (catch-up and CLI log, 200000),
+// BENCH_MEMORY_EVENTS (200000) and BENCH_MEMORY_SECONDS (25, whichever ends first),
+// BENCH_SHORT_STREAM (20), BENCH_LONG_STREAM (2000). PostgreSQL rows need DATABASE_URL.
+// Progress goes to stderr, the report to stdout.
 
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import pg from 'pg';
-import { v7 as uuidv7 } from 'uuid';
-import type { BankAccountEvent } from '../src/domain/bank-account.ts';
-import { accountStream, encode } from '../src/domain/bank-account-codec.ts';
-import type { EventStore } from '../src/event-store/event-store.ts';
-import { GrpcEventStore } from '../src/event-store/grpc-event-store.ts';
-import { InMemoryEventStore } from '../src/event-store/in-memory-event-store.ts';
-import { PostgresEventStore } from '../src/event-store/postgres/postgres-event-store.ts';
-import { buildServer } from '../src/server/build-server.ts';
-import { rebuildReadSide, wireBank } from '../src/wire.ts';
+import { startEventStoreServer, stopAllChildren } from './children.ts';
+import { Floors } from './floors.ts';
+import { progress, SIZES } from './measure.ts';
+import { DATABASE_URL, dropSchemas } from './postgres.ts';
+import { Report } from './report.ts';
+import { grpcMemoryWriteRows, inProcessRows } from './rows-commands.ts';
+import { memoryBytesRow } from './rows-memory.ts';
+import { postgresRows } from './rows-postgres.ts';
+import { cliSummaryRows } from './rows-cli.ts';
+import { liveLatencyRows, memoryCatchUpRows } from './rows-reads.ts';
+import { appendMessageBytes, eventMessageBytes } from './workload.ts';
 
-const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 2_000);
-const WRITERS = 8;
-const REPLAY_EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
+const report = new Report();
+let failures = 0;
 
-interface Target {
-  readonly name: string;
-  readonly open: () => Promise<{ store: EventStore; close: () => Promise<void> }>;
-}
-
-const targets: Target[] = [
-  { name: 'memory', open: async () => withClose(new InMemoryEventStore()) },
-  { name: 'gRPC → memory', open: () => overGrpc(new InMemoryEventStore()) },
-];
-if (process.env.DATABASE_URL) {
-  targets.push({ name: 'postgres', open: () => postgres(false) }, { name: 'gRPC → postgres', open: () => postgres(true) });
-} else {
-  console.log('DATABASE_URL is not set: the PostgreSQL rows are left out.');
-}
-
-const rows: Array<Record<string, string>> = [];
-for (const target of targets) {
-  process.stdout.write(`measuring ${target.name} ...\n`);
-  const { store, close } = await target.open();
+/** Runs one section; a failure is reported and the run goes on with the next section. */
+async function section(name: string, work: () => Promise<void>): Promise<void> {
   try {
-    rows.push({ store: target.name, ...(await measure(store)) });
-  } finally {
-    await close();
+    await work();
+  } catch (error) {
+    failures++;
+    const why = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    progress(`${name} FAILED: ${why}`);
+    report.note(`${name}: not measured, it failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
   }
 }
-console.table(rows);
 
-async function measure(store: EventStore): Promise<Record<string, string>> {
-  const tenantId = `bench-${randomUUID()}`;
-  const bank = wireBank({ store, tenantId });
+// A signal ends the process without running finally blocks: stop the children and drop
+// the schemas here instead.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping children and dropping schemas`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function cleanUp(): Promise<void> {
+  await stopAllChildren();
+  if (DATABASE_URL !== undefined) await dropSchemas(DATABASE_URL).catch((error: unknown) => progress(`could not drop the bench schemas: ${String(error)}`));
+}
+
+async function main(): Promise<void> {
+  const messageBytes = appendMessageBytes();
+  const eventBytes = eventMessageBytes();
+  progress(`sizes: ${SIZES.seconds} s per row, ${SIZES.catchUpEvents} events to catch up, up to ${SIZES.memoryEvents} for bytes per event; append message ${messageBytes} bytes, event message ${eventBytes} bytes`);
+  if (DATABASE_URL === undefined) {
+    report.note('DATABASE_URL is not set: the PostgreSQL floors and rows are left out (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
+  }
+  const floors = await Floors.start({ messageBytes, eventBytes }, DATABASE_URL);
   try {
-    const accounts = Array.from({ length: WRITERS }, (_, i) => `acc-${i}`);
-    for (const accountId of accounts) {
-      await bank.handle({ type: 'OpenAccount', data: { accountId, customerId: 'bench', accountType: 'Checking', initialBalanceCents: 0 } });
-    }
-    const lags: number[] = [];
-    const started = performance.now();
-    await Promise.all(accounts.map(async (accountId) => {
-      for (let i = 0; i < COMMANDS / WRITERS; i++) {
-        const outcome = await bank.handle({ type: 'DepositMoney', data: { accountId, transactionId: uuidv7(), amountCents: 100, description: 'bench' } });
-        if (outcome.status !== 'accepted') throw new Error('a bench deposit was refused');
-        const appended = performance.now();
-        await bank.projector.waitFor(outcome.lastGlobalPosition);
-        lags.push(performance.now() - appended);
-      }
-    }));
-    const commandSeconds = (performance.now() - started) / 1000;
-
-    await fill(store, tenantId, REPLAY_EVENTS);
-    let replayedEvents = 0;
-    const replayStarted = performance.now();
-    await rebuildReadSide({ store, tenantId, onApplied: () => replayedEvents++ });
-    const replaySeconds = (performance.now() - replayStarted) / 1000;
-    lags.sort((a, b) => a - b);
-    return {
-      'commands/s': String(Math.round(COMMANDS / commandSeconds)),
-      'read-your-write p50 ms': lags[Math.floor(lags.length / 2)]!.toFixed(2),
-      'read-your-write p99 ms': lags[Math.floor(lags.length * 0.99)]!.toFixed(2),
-      'replay events/s': String(Math.round(replayedEvents / replaySeconds)),
-    };
+    await section('in-process commands', () => inProcessRows(report, floors));
+    await section('gRPC → memory', () => memoryServerRows(floors));
+    await section('memory backend bytes per event', () => memoryBytesRow(report, messageBytes));
+    const databaseUrl = DATABASE_URL;
+    if (databaseUrl !== undefined) await section('PostgreSQL', () => postgresRows(report, databaseUrl, floors));
   } finally {
-    await bank.stop();
+    await floors.close();
+  }
+  report.print((line) => process.stdout.write(`${line}\n`));
+}
+
+/** The rows served by one memory backend child, as `pnpm event-store` runs it. */
+async function memoryServerRows(floors: Floors): Promise<void> {
+  progress('starting the event store server child, BACKEND=memory');
+  const server = await startEventStoreServer({ BACKEND: 'memory' });
+  try {
+    const { address } = server;
+    await section('gRPC → memory writes', () => grpcMemoryWriteRows(report, address, floors));
+    await section('live latency', () => liveLatencyRows(report, address, floors));
+    // The CLI rows read the long log the catch-up row fills.
+    const longLog = await memoryCatchUpRows(report, address, floors);
+    await section('CLI summary', () => cliSummaryRows(report, address, longLog));
+  } finally {
+    await server.stop();
   }
 }
 
-/** Appends whole account histories in batches, bypassing the command handler. */
-async function fill(store: EventStore, tenantId: string, count: number): Promise<void> {
-  const perAccount = 100;
-  for (let account = 0; account < count / perAccount; account++) {
-    const accountId = `bulk-${account}`;
-    const events: BankAccountEvent[] = [{ type: 'AccountOpened', data: { accountId, customerId: 'bulk', accountType: 'Savings', initialBalanceCents: 0 } }];
-    for (let i = 1; i < perAccount; i++) {
-      events.push({ type: 'MoneyDeposited', data: { accountId, transactionId: uuidv7(), amountCents: 1, description: 'bulk', balanceAfterCents: i } });
-    }
-    await store.append({ tenantId, stream: accountStream(accountId), expectedVersion: 0, events: events.map((event) => ({ ...encode(event), eventId: uuidv7() })) });
-  }
+try {
+  await main();
+} finally {
+  await cleanUp();
 }
-
-function withClose(store: EventStore): { store: EventStore; close: () => Promise<void> } {
-  return { store, close: () => store.close() };
-}
-
-async function overGrpc(backing: EventStore): Promise<{ store: EventStore; close: () => Promise<void> }> {
-  const server = buildServer(backing, { log: () => {} });
-  const port = await server.listen('127.0.0.1:0');
-  const client = await GrpcEventStore.connect({ address: `127.0.0.1:${port}` });
-  return {
-    store: client,
-    close: async () => {
-      await client.close();
-      await server.shutdown();
-      await backing.close();
-    },
-  };
-}
-
-async function postgres(viaGrpc: boolean): Promise<{ store: EventStore; close: () => Promise<void> }> {
-  const connectionString = process.env.DATABASE_URL!;
-  const schema = `bench_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const store = await PostgresEventStore.connect({ connectionString, schema });
-  const dropSchema = async (): Promise<void> => {
-    const client = new pg.Client({ connectionString });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  };
-  if (!viaGrpc) return { store, close: async () => (await store.close(), await dropSchema()) };
-  const served = await overGrpc(store);
-  return { store: served.store, close: async () => (await served.close(), await dropSchema()) };
+if (failures > 0) {
+  progress(`${failures} section(s) failed; see the notes`);
+  process.exitCode = 1;
 }

@@ -7,36 +7,39 @@ import type {
   EventStore,
   ReadStreamRequest,
   RecordedEvent,
+  StreamId,
   StreamPage,
   SubscribeRequest,
   SubscriptionMessage,
 } from './event-store.ts';
-import { DEFAULT_CONTENT_TYPE } from './event-store.ts';
 import {
   ConcurrencyError,
   DuplicateEventIdError,
   IdempotencyKeyReusedError,
   InvalidRequestError,
 } from './errors.ts';
+import { EventStorage } from './in-memory-storage.ts';
 import { batchFingerprint, checkAppend, checkReadStream, checkSubscribe, pageSize } from './rules.ts';
 
 interface Stream {
-  readonly aggregateType: string;
+  /** One object for the stream, shared by all its stored events. */
+  readonly id: StreamId;
   readonly events: RecordedEvent[];
+  /** By idempotency key: the first answer, to replay it, and what batch it answered. */
+  readonly idempotency: Map<string, { readonly fingerprint: string; readonly lastVersion: number; readonly lastGlobalPosition: number }>;
 }
 
 interface Tenant {
+  readonly id: string;
   /** This tenant's events in global order: what its subscribers walk. */
   readonly log: RecordedEvent[];
   readonly streams: Map<string, Stream>;
   readonly eventIds: Set<string>;
-  /** Keyed by aggregate id and idempotency key; holds the first answer to replay it. */
-  readonly idempotency: Map<string, { readonly fingerprint: string; readonly result: AppendResult }>;
 }
 
 export class InMemoryEventStore implements EventStore {
   private readonly tenants = new Map<string, Tenant>();
-  private readonly payloads = new PayloadArena();
+  private readonly storage = new EventStorage();
   private lastGlobalPosition = 0;
   private wakeSubscribers: Array<() => void> = [];
   private closed = false;
@@ -50,15 +53,16 @@ export class InMemoryEventStore implements EventStore {
 
     // Idempotency comes first: a retried batch gets its first answer even after the
     // stream has moved on, which the version check below would otherwise refuse.
-    const idempotencySlot = request.idempotencyKey ? `${aggregateId}\u0000${request.idempotencyKey}` : undefined;
-    const fingerprint = idempotencySlot === undefined ? '' : batchFingerprint(request);
-    const earlier = idempotencySlot === undefined ? undefined : tenant.idempotency.get(idempotencySlot);
+    const stream = tenant.streams.get(aggregateId);
+    const key = request.idempotencyKey || undefined;
+    // Kept as 32 one-byte characters rather than 64 hex digits: one entry per command adds up.
+    const fingerprint = key === undefined ? '' : Buffer.from(batchFingerprint(request), 'hex').toString('latin1');
+    const earlier = key === undefined ? undefined : stream?.idempotency.get(key);
     if (earlier !== undefined) {
-      if (earlier.fingerprint === fingerprint) return earlier.result;
+      if (earlier.fingerprint === fingerprint) return { lastVersion: earlier.lastVersion, lastGlobalPosition: earlier.lastGlobalPosition };
       throw new IdempotencyKeyReusedError(`idempotency key ${request.idempotencyKey} was used for another batch`);
     }
 
-    const stream = tenant.streams.get(aggregateId);
     const actualVersion = stream?.events.length ?? 0;
     if (actualVersion !== request.expectedVersion) {
       throw new ConcurrencyError({
@@ -69,36 +73,26 @@ export class InMemoryEventStore implements EventStore {
         actualGlobalPosition: stream?.events.at(-1)?.globalPosition ?? 0,
       });
     }
-    if (stream !== undefined && stream.aggregateType !== aggregateType) {
-      throw new InvalidRequestError(`stream ${aggregateId} holds ${stream.aggregateType} events, not ${aggregateType}`);
+    if (stream !== undefined && stream.id.aggregateType !== aggregateType) {
+      throw new InvalidRequestError(`stream ${aggregateId} holds ${stream.id.aggregateType} events, not ${aggregateType}`);
     }
     for (const event of request.events) {
       if (tenant.eventIds.has(event.eventId)) throw new DuplicateEventIdError(`event id ${event.eventId} is already stored`);
     }
 
     // Nothing below can fail, so the batch lands whole or (above) not at all.
+    const target = stream ?? this.newStream(tenant, { aggregateType, aggregateId });
     const recordedAtMs = this.now();
-    const recorded = request.events.map((event, index): RecordedEvent => ({
-      ...event,
-      // A payload from the gRPC server is a view into its whole request's buffer: kept as
-      // is, it would keep that buffer alive for as long as the event lives.
-      payload: this.payloads.copy(event.payload),
-      contentType: event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType,
-      tenantId: request.tenantId,
-      stream: { aggregateType, aggregateId },
-      version: request.expectedVersion + index + 1,
-      globalPosition: ++this.lastGlobalPosition,
-      recordedAtMs,
-    }));
-    const target = stream ?? { aggregateType, events: [] };
-    tenant.streams.set(aggregateId, target);
-    target.events.push(...recorded);
-    tenant.log.push(...recorded);
-    for (const event of recorded) tenant.eventIds.add(event.eventId);
+    for (const [index, event] of request.events.entries()) {
+      const placement = { tenantId: tenant.id, stream: target.id, version: request.expectedVersion + index + 1, globalPosition: ++this.lastGlobalPosition, recordedAtMs };
+      const recorded = this.storage.store(event, placement, key);
+      target.events.push(recorded);
+      tenant.log.push(recorded);
+      tenant.eventIds.add(recorded.eventId);
+    }
 
-    const last = recorded[recorded.length - 1]!;
-    const result: AppendResult = { lastVersion: last.version, lastGlobalPosition: last.globalPosition };
-    if (idempotencySlot !== undefined) tenant.idempotency.set(idempotencySlot, { fingerprint, result });
+    const result: AppendResult = { lastVersion: target.events.length, lastGlobalPosition: this.lastGlobalPosition };
+    if (key !== undefined) target.idempotency.set(key, { fingerprint, lastVersion: result.lastVersion, lastGlobalPosition: result.lastGlobalPosition });
     this.wake();
     return result;
   }
@@ -150,10 +144,16 @@ export class InMemoryEventStore implements EventStore {
   private tenant(tenantId: string): Tenant {
     let tenant = this.tenants.get(tenantId);
     if (tenant === undefined) {
-      tenant = { log: [], streams: new Map(), eventIds: new Set(), idempotency: new Map() };
+      tenant = { id: tenantId, log: [], streams: new Map(), eventIds: new Set() };
       this.tenants.set(tenantId, tenant);
     }
     return tenant;
+  }
+
+  private newStream(tenant: Tenant, id: StreamId): Stream {
+    const stream = { id: { aggregateType: this.storage.intern(id.aggregateType), aggregateId: id.aggregateId }, events: [], idempotency: new Map() };
+    tenant.streams.set(id.aggregateId, stream);
+    return stream;
   }
 
   private nextAppend(signal: AbortSignal | undefined): Promise<void> {
@@ -171,29 +171,6 @@ export class InMemoryEventStore implements EventStore {
     const waiting = this.wakeSubscribers;
     this.wakeSubscribers = [];
     for (const resolve of waiting) resolve();
-  }
-}
-
-/**
- * Where the store keeps payload bytes: copied into large shared blocks, so that a small
- * payload costs its own bytes and a view, not a buffer of its own with its bookkeeping.
- */
-class PayloadArena {
-  private static readonly BLOCK_BYTES = 256 * 1024;
-  private block = new Uint8Array(PayloadArena.BLOCK_BYTES);
-  private used = 0;
-
-  copy(bytes: Uint8Array): Uint8Array {
-    // A large payload gets a buffer of its own rather than wasting the rest of a block.
-    if (bytes.byteLength > PayloadArena.BLOCK_BYTES / 8) return bytes.slice();
-    if (this.used + bytes.byteLength > this.block.byteLength) {
-      this.block = new Uint8Array(PayloadArena.BLOCK_BYTES);
-      this.used = 0;
-    }
-    const copy = this.block.subarray(this.used, this.used + bytes.byteLength);
-    copy.set(bytes);
-    this.used += bytes.byteLength;
-    return copy;
   }
 }
 

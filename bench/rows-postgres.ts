@@ -1,0 +1,118 @@
+// Bench rows for PostgreSQL: appends in process and through the server child, one writer and
+// sixteen (in one tenant and in sixteen), against the bare INSERT; then catching up on a long
+// log, against the bare gRPC stream and the bare cursor read.
+
+import { v7 as uuidv7 } from 'uuid';
+import type { EventStore } from '../src/event-store/event-store.ts';
+import { GrpcEventStore } from '../src/event-store/grpc-event-store.ts';
+import { PostgresEventStore } from '../src/event-store/postgres/postgres-event-store.ts';
+import { startEventStoreServer } from './children.ts';
+import type { Floors } from './floors.ts';
+import { measureInterleaved, progress, SIZES } from './measure.ts';
+import type { Rate, Slot } from './measure.ts';
+import { freshSchema, insertEvents } from './postgres.ts';
+import type { Report } from './report.ts';
+import { catchUpRate } from './rows-reads.ts';
+import { depositAppend } from './workload.ts';
+
+interface Shape {
+  readonly label: string;
+  readonly writers: number;
+  readonly tenants: number;
+}
+
+const SEQUENTIAL: Shape = { label: 'sequential', writers: 1, tenants: 1 };
+const ONE_TENANT: Shape = { label: '16 writers, one tenant', writers: 16, tenants: 1 };
+const MANY_TENANTS: Shape = { label: '16 writers, 16 tenants', writers: 16, tenants: 16 };
+
+/** Appends of one small deposit each, every writer on a stream of its own. */
+function appends(store: EventStore, shape: Shape, where: string): Slot {
+  const run = uuidv7();
+  const versions = new Array<number>(shape.writers).fill(0);
+  return {
+    name: `${where} appends, ${shape.label}`,
+    inFlight: shape.writers,
+    op: async (worker) => {
+      const expectedVersion = versions[worker] ?? 0;
+      const tenantId = `bench-${run}-${worker % shape.tenants}`;
+      await store.append(depositAppend({ tenantId, accountId: `writer-${worker}`, expectedVersion }));
+      versions[worker] = expectedVersion + 1;
+    },
+  };
+}
+
+export async function postgresRows(report: Report, databaseUrl: string, floors: Floors): Promise<void> {
+  const figure = (key: string, label: string, rate: Rate | undefined, floor: { label: string; value: number }): void => {
+    report.figure({ key, label, value: rate?.perSecond ?? Number.NaN, unit: 'per_s', floor });
+  };
+  const inProcess = await PostgresEventStore.connect({ connectionString: databaseUrl, schema: freshSchema('inproc') });
+  try {
+    const [insertSeq, seq] = await measureInterleaved([floors.insert(1), appends(inProcess, SEQUENTIAL, 'PostgreSQL in process')]);
+    figure('pg_append_seq', 'PostgreSQL in process appends, sequential', seq, { label: 'INSERT sequential', value: insertSeq?.perSecond ?? Number.NaN });
+    const [insert16, one, many] = await measureInterleaved([
+      floors.insert(16),
+      appends(inProcess, ONE_TENANT, 'PostgreSQL in process'),
+      appends(inProcess, MANY_TENANTS, 'PostgreSQL in process'),
+    ]);
+    const floor16 = { label: 'INSERT 16 clients', value: insert16?.perSecond ?? Number.NaN };
+    figure('pg_append_16_one_tenant', `PostgreSQL in process appends, ${ONE_TENANT.label}`, one, floor16);
+    figure('pg_append_16_tenants', `PostgreSQL in process appends, ${MANY_TENANTS.label}`, many, floor16);
+  } finally {
+    await inProcess.close();
+  }
+
+  const schema = freshSchema('server');
+  progress(`PostgreSQL through the server: starting a server child on schema ${schema}`);
+  const server = await startEventStoreServer({ BACKEND: 'postgres', DATABASE_URL: databaseUrl, PG_SCHEMA: schema });
+  try {
+    const client = await GrpcEventStore.connect({ address: server.address });
+    try {
+      const [echoSeq, insertSeq, seq] = await measureInterleaved([floors.echo(1), floors.insert(1), appends(client, SEQUENTIAL, 'gRPC → PostgreSQL')]);
+      // One round trip to the server and one commit, one after the other: their times add up.
+      const serial = 1 / (1 / (echoSeq?.perSecond ?? Number.NaN) + 1 / (insertSeq?.perSecond ?? Number.NaN));
+      report.note('a ⊕ b is 1/(1/a + 1/b): the rate of two steps taken one after the other');
+      figure('grpc_postgres_append_seq', 'gRPC → PostgreSQL appends, sequential', seq, { label: 'echo seq ⊕ INSERT seq', value: serial });
+      const [echo16, insert16, one, many] = await measureInterleaved([
+        floors.echo(16),
+        floors.insert(16),
+        appends(client, ONE_TENANT, 'gRPC → PostgreSQL'),
+        appends(client, MANY_TENANTS, 'gRPC → PostgreSQL'),
+      ]);
+      const floor16 = { label: 'min(echo 16, INSERT 16)', value: Math.min(echo16?.perSecond ?? Number.NaN, insert16?.perSecond ?? Number.NaN) };
+      figure('grpc_postgres_append_16_one_tenant', `gRPC → PostgreSQL appends, ${ONE_TENANT.label}`, one, floor16);
+      figure('grpc_postgres_append_16_tenants', `gRPC → PostgreSQL appends, ${MANY_TENANTS.label}`, many, floor16);
+
+      const count = SIZES.catchUpEvents;
+      const tenantId = `bench-long-${uuidv7()}`;
+      progress(`PostgreSQL: writing ${count} events into the server's schema with SQL`);
+      await insertEvents(databaseUrl, schema, tenantId, count);
+      const streamPerS = await floors.stream();
+      progress(`gRPC → PostgreSQL: catch-up of ${count} events`);
+      report.figure({
+        key: 'grpc_postgres_catchup',
+        label: `gRPC → PostgreSQL catch-up of ${count} events`,
+        value: await catchUpRate(client, tenantId, count),
+        unit: 'per_s',
+        floor: { label: 'bare gRPC stream', value: streamPerS },
+      });
+      const cursorPerS = await floors.cursor();
+      progress(`PostgreSQL in process: catch-up of ${count} events`);
+      const reader = await PostgresEventStore.connect({ connectionString: databaseUrl, schema });
+      try {
+        report.figure({
+          key: 'pg_catchup',
+          label: `PostgreSQL in process catch-up of ${count} events`,
+          value: await catchUpRate(reader, tenantId, count),
+          unit: 'per_s',
+          floor: { label: 'bare cursor read', value: cursorPerS },
+        });
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
