@@ -157,7 +157,7 @@ export async function grpcMemoryWriteRows(report: Report, address: string, floor
       progress(`gRPC → memory, ${how}: preparing commands and appends`);
       const tenantId = `bench-${uuidv7()}`;
       const handle = await projectHandler(client, tenantId);
-      const commands = await prepareCommands({ name: `commands ${how}`, store: client, tenantId, streamLength: SIZES.shortStream, inFlight, handle });
+      const commands = await prepareCommands({ name: `commands ${how}`, store: client, tenantId, streamLength: SIZES.shortStream, inFlight, handle, knownAccounts: true });
       const appendTenant = `bench-${uuidv7()}`;
       const versions = new Array<number>(inFlight).fill(0);
       const appends: Slot = {
@@ -182,7 +182,7 @@ export async function grpcMemoryWriteRows(report: Report, address: string, floor
       });
       report.figure({ key: `grpc_memory_append_${key}`, label: `gRPC → memory bare append, ${how}`, value: appendRate?.perSecond ?? Number.NaN, unit: 'per_s', floor });
     }
-    report.note(`gRPC command rows: streams held on average ${lengths.join(' and ')} events before each command; the projector is stopped`);
+    report.note(`gRPC command rows: each writer sends its deposits to one account it has used before (the state cache holds it), starting at ${SIZES.shortStream} events; streams held on average ${lengths.join(' and ')} events; the projector is stopped`);
   } finally {
     await client.close();
   }
