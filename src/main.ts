@@ -7,14 +7,16 @@ import { newId } from './ids.ts';
 import { GrpcEventStore } from './event-store/grpc-event-store.ts';
 import { InMemoryEventStore } from './event-store/in-memory-event-store.ts';
 import { parseCommandLine } from './cli/arguments.ts';
-import type { GlobalOptions } from './cli/arguments.ts';
 import { dispatch } from './cli/dispatch.ts';
 import { describeFailure, EXIT } from './cli/exit-codes.ts';
 import type { ExitCode } from './cli/exit-codes.ts';
 import { subcommandHelp, toolHelp } from './cli/help.ts';
+import { READ_MODELS_NEEDED } from './cli/read-models-needed.ts';
 import { SavedReadModels } from './cli/saved-read-models.ts';
 import type { Session } from './cli/session.ts';
 import { terminalOutput } from './cli/terminal.ts';
+import { chooseStore } from './cli/store-choice.ts';
+import type { StoreChoice } from './cli/store-choice.ts';
 import { Tracer } from './cli/trace.ts';
 import { wireBank } from './wire.ts';
 
@@ -27,21 +29,24 @@ async function main(argv: string[]): Promise<ExitCode> {
       out.line(invocation.topic === undefined ? toolHelp() : subcommandHelp(invocation.topic));
       return EXIT.done;
     }
-    const { store, storeDescription, address } = await openStore(global);
+    const { store, storeDescription, address } = await openStore(chooseStore(global, process.env, invocation.command));
     // Trace lines go to stderr under --json, so the JSON on stdout stays parseable.
     const tracer = new Tracer(global.json ? out.problem : out.line, out.style);
     const tenantId = global.tenant ?? (process.env.EVENT_STORE_TENANT || 'example-tenant');
-    // The read models resume from the last run's checkpoint, if it is of this log.
+    // Only the read models the command reads, each resumed from its own checkpoint if it is of this log.
+    const readModels = READ_MODELS_NEEDED[invocation.command];
     const warn = global.trace ? out.problem : () => {};
-    const savedReadModels = await SavedReadModels.open({ store, tenantId, address, fresh: global.fresh, notice: out.problem, warn });
-    const bank = wireBank({ store, tenantId, newId, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected, resume: savedReadModels.resume() });
+    const savedReadModels = await SavedReadModels.open({ store, tenantId, address, readModels, fresh: global.fresh, notice: out.problem, warn });
+    const bank = wireBank({ store, tenantId, readModels, newId, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected, resume: savedReadModels.resume() });
     const session: Session = { bank, store, tenantId, storeDescription, newId, out, tracer, savedReadModels };
     // watch and shell run until asked to stop, and end cleanly; anything else Ctrl-C ends
-    // at once, which is safe: an append is all or nothing.
+    // at once, which is safe: an append is all or nothing. The shell takes Ctrl-C itself
+    // (it clears the line or interrupts a command), so only SIGTERM stops it from here.
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     const untilStopped = invocation.command === 'watch' || invocation.command === 'shell';
-    if (untilStopped) process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    if (untilStopped) process.once('SIGTERM', onSignal);
+    if (invocation.command === 'watch') process.once('SIGINT', onSignal);
     const periodicSaves = untilStopped ? savedReadModels.saveEvery(bank) : undefined;
     try {
       return await dispatch(session, invocation, global, stop.signal);
@@ -59,11 +64,9 @@ async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
-async function openStore(options: GlobalOptions): Promise<{ store: EventStore; storeDescription: string; address?: string }> {
-  if (options.memory || process.env.EVENT_STORE_MODE === 'memory') {
-    return { store: new InMemoryEventStore(), storeDescription: 'in memory, inside this process' };
-  }
-  const address = options.addr ?? (process.env.EVENT_STORE_ADDR || '127.0.0.1:50051');
+async function openStore(choice: StoreChoice): Promise<{ store: EventStore; storeDescription: string; address?: string }> {
+  if (choice.kind === 'memory') return { store: new InMemoryEventStore(), storeDescription: 'in memory, inside this process' };
+  const { address } = choice;
   return { store: await GrpcEventStore.connect({ address }), storeDescription: `the gRPC server at ${address}`, address };
 }
 

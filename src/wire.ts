@@ -15,29 +15,45 @@ import { AccountSummaryProjection } from './read-side/account-summary/account-su
 import { TransactionHistoryProjection } from './read-side/transaction-history/transaction-history.ts';
 import { Projector } from './read-side/projector.ts';
 import type { ProjectorOptions } from './read-side/projector.ts';
+import { READ_MODEL_KEYS } from './read-side/read-models.ts';
+import type { ReadModelKey, ReadModels } from './read-side/read-models.ts';
+import { followOnFrom } from './read-side/checkpoint.ts';
 import type { RestoredReadModels } from './read-side/checkpoint.ts';
 
 export type BankCommandHandler = CommandHandler<BankAccountCommand, BankAccountEvent, BankAccountRejection>;
 export type BankCommandStep = CommandStep<BankAccountEvent, BankAccountRejection>;
 
-export interface ReadSide {
-  readonly accountSummaries: AccountSummaryProjection;
-  readonly transactionHistories: TransactionHistoryProjection;
+/** Every read model, and the projector that feeds them. */
+export interface ReadSide extends ReadModels {
   readonly projector: Projector;
 }
 
-export interface Bank extends ReadSide {
+/**
+ * Only the read models a run chose to follow (the CLI loads just those its command needs),
+ * and the projector that feeds them: needReadModels (read-side/read-models.ts) reaches them.
+ */
+export interface PartialReadSide extends Partial<ReadModels> {
+  readonly projector: Projector;
+}
+
+/** The write side and the read side around one store; every read model unless some were chosen. */
+export type Bank<Side extends PartialReadSide = ReadSide> = Side & {
   /** The write side's entry: send a command, get the new events or the rule that refused it. */
   readonly handle: BankCommandHandler;
-  /** Replays the log into fresh read models, as if the live ones had been thrown away. */
+  /** Replays the log into fresh read models, all of them, as if the live ones had been thrown away. */
   rebuild(options?: Pick<ReadSideOptions, 'until' | 'onApplied'>): Promise<ReadSide>;
   /** Stops the projector; the store is the caller's to close. */
   stop(): Promise<void>;
-}
+};
 
 export interface ReadSideOptions extends Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'until'> {
-  /** Read models restored from a checkpoint (read-side/checkpoint.ts), to follow on from there. */
+  /** Read models restored from their checkpoints (read-side/checkpoint.ts), to follow on from there. */
   readonly resume?: RestoredReadModels;
+}
+
+/** The read models to wire, when not all: the others are left out, not empty. */
+export interface ChosenReadModels {
+  readonly readModels: readonly ReadModelKey[];
 }
 
 export interface BankOptions extends Omit<ReadSideOptions, 'until'> {
@@ -54,7 +70,9 @@ export interface BankOptions extends Omit<ReadSideOptions, 'until'> {
 
 const DEFAULT_STATE_CACHE_SIZE = 10_000;
 
-export function wireBank(options: BankOptions): Bank {
+export function wireBank(options: BankOptions & ChosenReadModels): Bank<PartialReadSide>;
+export function wireBank(options: BankOptions): Bank;
+export function wireBank(options: BankOptions & Partial<ChosenReadModels>): Bank<PartialReadSide> {
   const { store, tenantId, newId = newUuidV7, now = Date.now, stateCacheSize = DEFAULT_STATE_CACHE_SIZE } = options;
   const handle = createCommandHandler({
     store,
@@ -68,8 +86,10 @@ export function wireBank(options: BankOptions): Bank {
     ...(stateCacheSize === 0 ? {} : { cache: new StateCache(stateCacheSize) }),
     ...(options.observeCommands === undefined ? {} : { observe: options.observeCommands }),
   });
-  const readSide = wireReadSide(options);
-  readSide.projector.start();
+  const { readModels = READ_MODEL_KEYS } = options;
+  const readSide = wireReadSide({ ...options, readModels });
+  // With no read model to feed (the CLI's `events`), there is nothing to follow.
+  if (readModels.length > 0) readSide.projector.start();
   return {
     handle,
     ...readSide,
@@ -79,11 +99,15 @@ export function wireBank(options: BankOptions): Bank {
 }
 
 /** Read models, fresh or resumed, and a projector to fill them from the log (not yet started). */
-export function wireReadSide(options: ReadSideOptions): ReadSide {
-  const { resume, ...following } = options;
-  const accountSummaries = resume?.accountSummaries ?? new AccountSummaryProjection();
-  const transactionHistories = resume?.transactionHistories ?? new TransactionHistoryProjection();
-  const projector = new Projector({ ...following, projections: [accountSummaries, transactionHistories], resumeAfter: resume?.checkpoint });
+export function wireReadSide(options: ReadSideOptions & ChosenReadModels): PartialReadSide;
+export function wireReadSide(options: ReadSideOptions): ReadSide;
+export function wireReadSide(options: ReadSideOptions & Partial<ChosenReadModels>): PartialReadSide {
+  const { resume = {}, readModels = READ_MODEL_KEYS, ...following } = options;
+  const wired = (key: ReadModelKey): boolean => readModels.includes(key);
+  const accountSummaries = wired('accountSummaries') ? resume.accountSummaries?.readModel ?? new AccountSummaryProjection() : undefined;
+  const transactionHistories = wired('transactionHistories') ? resume.transactionHistories?.readModel ?? new TransactionHistoryProjection() : undefined;
+  const projections = [accountSummaries, transactionHistories].filter((projection) => projection !== undefined);
+  const projector = new Projector({ ...following, projections, resumeAfter: followOnFrom(resume, readModels) });
   return { accountSummaries, transactionHistories, projector };
 }
 

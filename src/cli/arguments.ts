@@ -5,14 +5,11 @@
 import { parseArgs } from 'node:util';
 import { unreachable } from '../domain/bank-account.ts';
 import { parseAmount, InvalidAmountError } from '../domain/money.ts';
+import { didYouMean } from './did-you-mean.ts';
 import { SUBCOMMANDS } from './help.ts';
 import type { OptionName, SubcommandName } from './help.ts';
-
-export class UsageError extends Error {
-  constructor(message: string, readonly subcommand?: SubcommandName) {
-    super(message);
-  }
-}
+import { checkOptions, NEGATIVE, noSign } from './option-mistakes.ts';
+import { UsageError } from './usage-error.ts';
 
 export interface GlobalOptions {
   readonly memory: boolean;
@@ -64,11 +61,12 @@ const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 
 export function parseCommandLine(argv: readonly string[]): { global: GlobalOptions; invocation: Invocation } {
   const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const subcommand = SUBCOMMANDS.find((spec) => args.includes(spec.name))?.name;
+  checkOptions(args, { options: OPTIONS, accepted: (command) => [...GLOBAL_OPTIONS, ...specOf(command).options], command: subcommand });
   let parsed;
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    const subcommand = SUBCOMMANDS.find((spec) => args.includes(spec.name))?.name;
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}`, subcommand);
   }
   const { values, positionals } = parsed;
@@ -89,9 +87,7 @@ export function parseCommandLine(argv: readonly string[]): { global: GlobalOptio
   if (name === 'help') return { global, invocation: { command: 'help', ...(rest[0] === undefined ? {} : { topic: subcommandNamed(rest[0]) }) } };
 
   const spec = SUBCOMMANDS.find((candidate) => candidate.name === name);
-  if (spec === undefined) {
-    throw new UsageError(`unknown command "${name}"; the commands are ${SUBCOMMANDS.map((s) => s.name).join(', ')}`);
-  }
+  if (spec === undefined) throw new UsageError(`unknown command "${name}"${commandHint(name)}`);
   if (values.help) return { global, invocation: { command: 'help', topic: spec.name } };
 
   for (const option of Object.keys(values) as OptionName[]) {
@@ -151,6 +147,7 @@ function required(value: string | undefined, option: string, command: Subcommand
 }
 
 function amount(input: string | undefined, command: SubcommandName): number {
+  if (input !== undefined && NEGATIVE.test(input)) throw new UsageError(noSign(input, command), command);
   try {
     return parseAmount(input ?? '');
   } catch (error) {
@@ -169,17 +166,36 @@ function accountIdOf(input: string | undefined, command: SubcommandName): string
   return input;
 }
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/i;
+const ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/** Times need a zone: without one, Date.parse reads local time, yet every time shown is UTC. */
 function asOfOf(input: string, command: SubcommandName): AsOf {
   if (/^\d+$/.test(input)) return { position: Number(input) };
-  const timeMs = /^\d{4}-\d{2}-\d{2}/.test(input) ? Date.parse(input) : Number.NaN;
-  if (Number.isNaN(timeMs)) {
-    throw new UsageError(`--as-of takes a log position (like 42) or an ISO 8601 time (like 2026-11-29T18:00:00Z), not "${input}"`, command);
+  const zoned = ZONE.test(input) && TIME.test(input.replace(ZONE, ''));
+  const timeMs = zoned ? Date.parse(input) : Number.NaN;
+  if (!Number.isNaN(timeMs)) return { timeMs, time: new Date(timeMs).toISOString() };
+  if (TIME.test(input)) {
+    throw new UsageError(`--as-of ${input} has no time zone, and every time shown here is UTC: write ${input}Z for UTC, or add the offset, like ${input}+01:00`, command);
   }
-  return { timeMs, time: new Date(timeMs).toISOString() };
+  if (DATE.test(input)) throw new UsageError(`--as-of ${input} needs a time and zone too, like ${input}T00:00:00Z (midnight UTC)`, command);
+  throw new UsageError(`--as-of takes a log position (like 42) or an ISO 8601 time with its zone (like 2026-11-29T18:00:00Z), not "${input}"`, command);
 }
 
 function subcommandNamed(name: string): SubcommandName {
   const spec = SUBCOMMANDS.find((candidate) => candidate.name === name);
-  if (spec === undefined) throw new UsageError(`no help on "${name}"; the commands are ${SUBCOMMANDS.map((s) => s.name).join(', ')}`);
+  if (spec === undefined) throw new UsageError(`no help on "${name}"${commandHint(name)}`);
   return spec.name;
+}
+
+function commandHint(name: string): string {
+  const meant = didYouMean(name, [...SUBCOMMANDS.map((s) => s.name), 'help']);
+  return meant === undefined ? `; the commands are ${SUBCOMMANDS.map((s) => s.name).join(', ')}` : `; did you mean ${meant}?`;
+}
+
+function specOf(name: SubcommandName): (typeof SUBCOMMANDS)[number] {
+  const spec = SUBCOMMANDS.find((candidate) => candidate.name === name);
+  if (spec === undefined) throw new Error(`no subcommand ${name} in the table`);
+  return spec;
 }

@@ -1,5 +1,5 @@
-// The CLI's checkpoint file: where the read models of one server address and tenant are
-// saved between runs, and how the file is written so that a crash or a second run at the
+// The CLI's checkpoint files: where each read model of one server address and tenant is
+// saved between runs, and how a file is written so that a crash or a second run at the
 // same moment leaves the old file or the new one, whole, and never a mix of both.
 
 import { createHash, randomUUID } from 'node:crypto';
@@ -13,16 +13,23 @@ export const CACHE_FOLDER = 'cqrs-bank-example';
 /** A temporary file this old was left by a run that died before its rename. */
 const ABANDONED_AFTER_MS = 10 * 60_000;
 
+export interface SavedFor {
+  readonly address: string;
+  readonly tenantId: string;
+  /** The read model's name, one of ours (AccountSummary, TransactionHistory): safe in a file name. */
+  readonly readModel: string;
+}
+
 /**
- * `$XDG_CACHE_HOME/cqrs-bank-example/read-models-<hash>.json` (`~/.cache` when unset or
- * relative, as the XDG spec says). The address and tenant are hashed, so any text makes
- * a safe file name and two of them never share one.
+ * `$XDG_CACHE_HOME/cqrs-bank-example/read-models-<hash>-<read model>.json` (`~/.cache` when
+ * unset or relative, as the XDG spec says). The address and tenant are hashed, so any text
+ * makes a safe file name and two of them never share one; each read model has its own file.
  */
-export function checkpointFilePath(savedFor: { readonly address: string; readonly tenantId: string }, env: NodeJS.ProcessEnv = process.env): string {
+export function checkpointFilePath(savedFor: SavedFor, env: NodeJS.ProcessEnv = process.env): string {
   const configured = env.XDG_CACHE_HOME;
   const cacheHome = configured !== undefined && isAbsolute(configured) ? configured : join(homedir(), '.cache');
   const hash = createHash('sha256').update(JSON.stringify([savedFor.address, savedFor.tenantId])).digest('hex').slice(0, 32);
-  return join(cacheHome, CACHE_FOLDER, `read-models-${hash}.json`);
+  return join(cacheHome, CACHE_FOLDER, `read-models-${hash}-${savedFor.readModel}.json`);
 }
 
 export type FileRead = { readonly found: false } | { readonly found: true; readonly text: string };

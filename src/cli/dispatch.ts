@@ -2,7 +2,9 @@
 // read side or the event log. The shell comes back through here for every line it reads.
 
 import { unreachable } from '../domain/bank-account.ts';
-import { parseCommandLine, UsageError } from './arguments.ts';
+import { needReadModels, READ_MODEL_KEYS } from '../read-side/read-models.ts';
+import { parseCommandLine } from './arguments.ts';
+import { UsageError } from './usage-error.ts';
 import type { GlobalOptions, Invocation } from './arguments.ts';
 import { runEvents, runWatch } from './event-log.ts';
 import { describeFailure, EXIT } from './exit-codes.ts';
@@ -11,6 +13,7 @@ import { subcommandHelp, toolHelp } from './help.ts';
 import { runReadCommand } from './read-commands.ts';
 import { runRebuild } from './rebuild.ts';
 import type { Session } from './session.ts';
+import { silencedOnAbort } from './terminal.ts';
 import { runShell } from './shell.ts';
 import { runWalkthrough } from './walkthrough.ts';
 import { runWriteCommand } from './write-commands.ts';
@@ -22,7 +25,7 @@ export async function dispatch(session: Session, invocation: Invocation, options
       session.out.line(invocation.topic === undefined ? toolHelp() : subcommandHelp(invocation.topic));
       return EXIT.done;
     case 'walkthrough':
-      await runWalkthrough({ bank: session.bank, storeDescription: session.storeDescription, newId: session.newId, print: session.out.line });
+      await runWalkthrough({ bank: needReadModels(session.bank, ...READ_MODEL_KEYS), storeDescription: session.storeDescription, newId: session.newId, print: session.out.line });
       return EXIT.done;
     case 'open':
     case 'deposit':
@@ -40,13 +43,19 @@ export async function dispatch(session: Session, invocation: Invocation, options
     case 'rebuild':
       return runRebuild(session, flags);
     case 'shell':
-      return runShell(session.out, session.storeDescription, (words) => runShellLine(session, words, options, stop), stop);
+      return runShell(session.out, session.storeDescription, (words, interrupted) => runShellLine(session, words, options, interrupted), stop);
     default:
       return unreachable(invocation);
   }
 }
 
-async function runShellLine(session: Session, words: string[], shell: GlobalOptions, stop: AbortSignal): Promise<ExitCode> {
+/**
+ * One line typed at the shell. Interrupted, the command may still finish in the background
+ * (its append is all or nothing either way), so from then on nothing of it is shown.
+ */
+async function runShellLine(session: Session, words: string[], shell: GlobalOptions, interrupted: AbortSignal): Promise<ExitCode> {
+  const line: Session = { ...session, out: silencedOnAbort(session.out, interrupted) };
+  interrupted.addEventListener('abort', () => session.tracer.abandon(), { once: true });
   try {
     const { global, invocation } = parseCommandLine(words);
     if (global.memory || global.addr !== undefined || global.tenant !== undefined || global.fresh) {
@@ -56,11 +65,15 @@ async function runShellLine(session: Session, words: string[], shell: GlobalOpti
     if (invocation.command === 'shell' || invocation.command === 'watch') {
       throw new UsageError(`${invocation.command} runs outside the shell: \`pnpm start -- ${invocation.command}\``);
     }
+    if (invocation.command === 'help') {
+      line.out.line(invocation.topic === undefined ? toolHelp('shell') : subcommandHelp(invocation.topic, 'shell'));
+      return EXIT.done;
+    }
     // A shell started with --trace or --debug keeps them on for every line.
-    return await dispatch(session, invocation, { ...global, trace: global.trace || shell.trace, debug: global.debug || shell.debug }, stop);
+    return await dispatch(line, invocation, { ...global, trace: global.trace || shell.trace, debug: global.debug || shell.debug }, interrupted);
   } catch (error) {
-    const failure = describeFailure(error, { debug: shell.debug });
-    session.out.problem(failure.message);
+    const failure = describeFailure(error, { debug: shell.debug, context: 'shell' });
+    line.out.problem(failure.message);
     return failure.code;
   }
 }

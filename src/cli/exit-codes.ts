@@ -1,14 +1,16 @@
 // The one place where outcomes become exit codes and failures become messages, as the
 // tool's --help documents them: 0 done, 1 refused by a rule, 2 bad usage or input,
-// 3 event store unreachable, 4 anything unexpected.
+// 3 event store unreachable, 4 anything unexpected, 130 interrupted (as a shell counts it).
 
 import type { BankAccountRejection } from '../domain/bank-account.ts';
 import { InvalidRequestError, LimitExceededError, MissingTenantError, StoreUnavailableError } from '../event-store/errors.ts';
 import { ProjectorStoppedError } from '../read-side/projector.ts';
-import { UsageError } from './arguments.ts';
+import { UsageError } from './usage-error.ts';
 import { subcommandHelp } from './help.ts';
+import type { HelpContext } from './help.ts';
+import { describeRejection } from './messages.ts';
 
-export const EXIT = { done: 0, refused: 1, usage: 2, unreachable: 3, unexpected: 4 } as const;
+export const EXIT = { done: 0, refused: 1, usage: 2, unreachable: 3, unexpected: 4, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** An unknown account is bad input to the tool, not a business decision. */
@@ -16,14 +18,23 @@ export function exitCodeForRejection(rejection: BankAccountRejection): ExitCode 
   return rejection.code === 'AccountNotFound' ? EXIT.usage : EXIT.refused;
 }
 
+/** `refused:` is the word for a business rule; bad input is an `error:` like any other. */
+export function describeRefusal(rejection: BankAccountRejection): { code: ExitCode; message: string } {
+  const code = exitCodeForRejection(rejection);
+  return { code, message: `${code === EXIT.refused ? 'refused' : 'error'}: ${describeRejection(rejection)}` };
+}
+
 /** A reading command asked about something that is not there: bad input, exit 2. */
 export class NotFoundError extends Error {}
 
-export function describeFailure(thrown: unknown, options: { debug: boolean }): { code: ExitCode; message: string } {
+export function describeFailure(thrown: unknown, options: { debug: boolean; context?: HelpContext }): { code: ExitCode; message: string } {
   // A stopped projector passes on why it stopped: that decides the code and the advice.
   const error = thrown instanceof ProjectorStoppedError && thrown.cause !== undefined ? thrown.cause : thrown;
   if (error instanceof UsageError) {
-    const usage = error.subcommand === undefined ? 'Run `pnpm start -- --help` for the commands.' : subcommandHelp(error.subcommand).split('\n')[0];
+    const context = options.context ?? 'command line';
+    const usage = error.subcommand !== undefined
+      ? subcommandHelp(error.subcommand, context).split('\n')[0]
+      : context === 'shell' ? '`help` lists the commands.' : 'Run `pnpm start -- --help` for the commands.';
     return { code: EXIT.usage, message: `error: ${error.message}\n${usage}` };
   }
   if (error instanceof NotFoundError) return { code: EXIT.usage, message: `error: ${error.message}` };

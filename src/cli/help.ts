@@ -48,17 +48,38 @@ function spec(
   return { name, side, positionals, options, usage, summary, example, readsJson };
 }
 
-export const EXIT_CODES = `Exit codes:
-  0  done
-  1  a business rule refused the command (nothing was written)
-  2  bad usage or input: unknown account or command, malformed amount or id, unknown option
-  3  the event store cannot be reached (start it with \`pnpm event-store\`, or use --memory)
-  4  anything unexpected (--debug shows the stack trace)
-  130  interrupted with Ctrl-C`;
+/** The command line, or a line typed at the shell's prompt: the shell chose the store already. */
+export type HelpContext = 'command line' | 'shell';
 
-export function toolHelp(): string {
+export function exitCodes(context: HelpContext = 'command line'): string {
+  const shell = context === 'shell';
+  return `Exit codes${shell ? ', shown as (exit code N) after a line' : ''}:
+  0    done
+  1    a business rule refused the command (nothing was written)
+  2    bad usage or input: unknown account or command, malformed amount or id, unknown option
+  3    the event store cannot be reached${shell ? '' : ' (start it with `pnpm event-store`, or use --memory)'}
+  4    anything unexpected (--debug shows the stack trace)
+  130  interrupted with Ctrl-C, which is safe: an append is all or nothing
+${shell
+  ? 'Ctrl-C clears the line or interrupts the command running; a second Ctrl-C on an empty\nline, Ctrl-D or `exit` leaves the shell.'
+  : 'Ctrl-C is how watch ends: exit 0. In the shell, Ctrl-C clears the line or interrupts the\ncommand running; a second Ctrl-C on an empty line, Ctrl-D or `exit` leaves it: exit 0.'}`;
+}
+
+export function toolHelp(context: HelpContext = 'command line'): string {
   const width = Math.max(...SUBCOMMANDS.map((s) => s.usage.length));
-  const commands = SUBCOMMANDS.map((s) => `  ${s.usage.padEnd(width)}  ${s.summary}`).join('\n');
+  const offered = context === 'shell' ? SUBCOMMANDS.filter((s) => !NOT_IN_SHELL.includes(s.name)) : SUBCOMMANDS;
+  const commands = offered.map((s) => `  ${s.usage.padEnd(width)}  ${s.summary}`).join('\n');
+  if (context === 'shell') {
+    return `Commands, one a line:
+${commands}
+  ${'help [COMMAND]'.padEnd(width)}  this help, or one command's
+
+Any line takes --trace (the CQRS path) and --debug; the reading commands take --json.
+The store and tenant were chosen when the shell started.
+
+${exitCodes(context)}
+`;
+  }
   return `Usage: pnpm start [-- [options] [command]]
 
 A CQRS bank you can drive. Without a command it runs the walkthrough. Commands go to the
@@ -76,17 +97,21 @@ Options:
   --json           machine-readable output for the reading commands (cents and dollars)
   --debug          show stack traces of unexpected errors
   --fresh          replay the log from position 1 instead of resuming the saved read
-                   models, and leave the saved file as it is (neither read nor written)
+                   models, and leave the saved files as they are (neither read nor written)
   -h, --help       this help; \`COMMAND --help\` for one command
 
-Each run against a server saves its read models with the log position they reflect, in
-cqrs-bank-example under $XDG_CACHE_HOME (default ~/.cache), one file per server and tenant,
-so the next run reads only the newer events. A file of another log or format is rebuilt.
+EVENT_STORE_MODE takes memory or grpc (unset: grpc).
+
+Each run against a server saves the read models its command reads, each with the log
+position it reflects, in cqrs-bank-example under $XDG_CACHE_HOME (default ~/.cache), one
+file per server, tenant and read model, so the next run reads only the newer events, and
+only the files it needs. A file of another log or format is rebuilt.
 
 Amounts are dollars with at most two decimals: 12, 12.5, 12.34 (no sign, no symbols).
+Times (--as-of) are UTC or carry their offset: 2026-11-29T18:00:00Z, 2026-11-29T19:00+01:00.
 Colour only on a terminal, never with NO_COLOR set.
 
-${EXIT_CODES}
+${exitCodes(context)}
 
 Examples:
   pnpm start -- --memory                     the walkthrough, all in this process
@@ -96,18 +121,25 @@ Examples:
 `;
 }
 
-export function subcommandHelp(name: SubcommandName): string {
+/** What the shell refuses to run inside itself (dispatch.ts says why when asked). */
+const NOT_IN_SHELL: readonly SubcommandName[] = ['watch', 'shell'];
+
+export function subcommandHelp(name: SubcommandName, context: HelpContext = 'command line'): string {
   const found = SUBCOMMANDS.find((s) => s.name === name);
-  if (found === undefined) return toolHelp();
+  if (found === undefined) return toolHelp(context);
   const json = found.readsJson ? '\n  --json   machine-readable output' : '';
-  return `Usage: pnpm start -- ${found.usage}
+  const prefix = context === 'shell' ? '' : 'pnpm start -- ';
+  const options = context === 'shell'
+    ? 'Also takes --trace and --debug.'
+    : "Also takes the tool's options (--memory, --addr, --tenant, --trace, --debug, --fresh).";
+  return `Usage: ${prefix}${found.usage}
 
 ${found.summary} (${found.side}).
-Also takes the tool's options (--memory, --addr, --tenant, --trace, --debug, --fresh).${json}
+${options}${json}
 
 Example:
-  pnpm start -- ${found.example}
+  ${prefix}${found.example}
 
-${EXIT_CODES}
+${exitCodes(context)}
 `;
 }

@@ -10,7 +10,7 @@ export function describeRejection(rejection: BankAccountRejection): string {
     case 'AccountAlreadyExists':
       return `Account already exists: ${rejection.accountId}`;
     case 'AccountNotFound':
-      return `Account not found: ${rejection.accountId}`;
+      return `unknown account ${rejection.accountId}: open it first, or check the id`;
     case 'AccountClosed':
       return `Account is closed: ${rejection.accountId}`;
     case 'MissingField':

@@ -5,8 +5,9 @@ import { unreachable } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
 import { getAccountsByCustomer, getAccountSummary } from '../read-side/account-summary/queries.ts';
+import { needReadModels } from '../read-side/read-models.ts';
 import { getTransactionHistory } from '../read-side/transaction-history/queries.ts';
-import type { ReadSide } from '../wire.ts';
+import type { PartialReadSide } from '../wire.ts';
 import type { AsOf, Invocation } from './arguments.ts';
 import { EXIT, NotFoundError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -19,11 +20,12 @@ export async function runReadCommand(session: Session, invocation: ReadInvocatio
   const asOf = invocation.command === 'accounts' ? undefined : invocation.asOf;
   if (flags.trace) tracer.begin(`${queryName(invocation)}${asOf === undefined ? '' : ` as of ${describeAsOf(asOf)}`}`);
   const readSide = await readSideAt(session, asOf);
+  const { accountSummaries } = needReadModels(readSide, 'accountSummaries');
   const at = readSide.projector.position;
   const as = asOf === undefined ? `read model at position ${at}` : `as of ${describeAsOf(asOf)}: read model at position ${at}`;
 
   if (invocation.command === 'accounts') {
-    const accounts = getAccountsByCustomer(readSide.accountSummaries, { customerId: invocation.customerId });
+    const accounts = getAccountsByCustomer(accountSummaries, { customerId: invocation.customerId });
     tracer.end(`${queryName(invocation)} from AccountSummary → ${accounts.length} account(s)`);
     if (flags.json) out.json({ customerId: invocation.customerId, position: at, accounts: accounts.map(summaryJson) });
     else if (accounts.length === 0) out.line(`No accounts for customer ${invocation.customerId} ${out.style.dim(`(${as})`)}`);
@@ -36,9 +38,13 @@ export async function runReadCommand(session: Session, invocation: ReadInvocatio
     return EXIT.done;
   }
 
-  const summary = getAccountSummary(readSide.accountSummaries, { accountId: invocation.accountId });
+  const summary = getAccountSummary(accountSummaries, { accountId: invocation.accountId });
   if (summary === undefined) {
     tracer.end(`${queryName(invocation)} → no such account`);
+    const openedLater = asOf === undefined ? undefined : await openedAtNow(session, invocation.accountId);
+    if (asOf !== undefined && openedLater !== undefined) {
+      throw new NotFoundError(`account ${invocation.accountId} did not exist yet as of ${describeAsOf(asOf)}: it was opened later, at ${openedLater}; a later --as-of, or none, shows it`);
+    }
     throw new NotFoundError(`unknown account ${invocation.accountId} (${as}); \`accounts --customer C\` lists a customer's accounts`);
   }
   if (invocation.command === 'summary') {
@@ -55,7 +61,7 @@ export async function runReadCommand(session: Session, invocation: ReadInvocatio
     return EXIT.done;
   }
 
-  const transactions = getTransactionHistory(readSide.transactionHistories, { accountId: invocation.accountId });
+  const transactions = getTransactionHistory(needReadModels(readSide, 'transactionHistories').transactionHistories, { accountId: invocation.accountId });
   tracer.end(`${queryName(invocation)} from TransactionHistory → ${transactions.length} transaction(s)`);
   if (flags.json) {
     out.json({
@@ -75,13 +81,13 @@ export async function runReadCommand(session: Session, invocation: ReadInvocatio
 }
 
 /** The live read models once caught up, or fresh ones replayed up to the --as-of point. */
-async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<ReadSide> {
+async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<PartialReadSide> {
   const { bank, tracer } = session;
   if (asOf === undefined) {
     await bank.projector.caughtUp;
     bank.projector.throwIfFailed();
     tracer.caughtUp(bank.projector.position);
-    tracer.readModelsStart(session.savedReadModels.describeStart(bank.projector.eventsApplied));
+    tracer.readModelsStart(session.savedReadModels.describeStart(bank));
     return bank;
   }
   const until = 'position' in asOf
@@ -90,6 +96,13 @@ async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<Rea
   const replayed = await bank.rebuild({ until });
   tracer.replayed(`replayed the log from position 1 into fresh read models, up to position ${replayed.projector.position}`);
   return replayed;
+}
+
+/** When an account unknown at an --as-of point was opened, if the live read models know it. */
+async function openedAtNow(session: Session, accountId: string): Promise<string | undefined> {
+  await session.bank.projector.caughtUp;
+  session.bank.projector.throwIfFailed();
+  return getAccountSummary(needReadModels(session.bank, 'accountSummaries').accountSummaries, { accountId })?.openedAt;
 }
 
 function queryName(invocation: ReadInvocation): string {

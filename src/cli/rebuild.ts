@@ -3,6 +3,7 @@
 // reports how fast the replay ran, and saves the rebuilt ones as the next checkpoint.
 
 import { performance } from 'node:perf_hooks';
+import { needReadModels, READ_MODEL_KEYS } from '../read-side/read-models.ts';
 import { sameReadModels } from '../wire.ts';
 import { EXIT } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -32,19 +33,19 @@ export async function runRebuild(session: Session, flags: { json: boolean }): Pr
   const seconds = (performance.now() - started) / 1000;
   if (showBar) out.status(`${progressBar(head, head)}\n`);
 
-  const equal = sameReadModels(rebuilt, bank);
+  const equal = sameReadModels(rebuilt, needReadModels(bank, ...READ_MODEL_KEYS));
   const saved = await savedReadModels.afterRebuild(rebuilt, equal);
   const eventsPerSecond = seconds > 0 ? Math.round(events / seconds) : events;
   if (flags.json) {
     out.json({ events, position: rebuilt.projector.position, seconds: Number(seconds.toFixed(3)), eventsPerSecond, equal, saved });
   } else {
-    out.line(`Rebuilt the read models from ${events} events, up to log position ${rebuilt.projector.position}, in ${seconds.toFixed(2)} s (${eventsPerSecond} events/s).`);
+    out.line(`Rebuilt the read models from ${events} ${events === 1 ? 'event' : 'events'}, up to log position ${rebuilt.projector.position}, in ${seconds.toFixed(2)} s (${eventsPerSecond} events/s).`);
     out.line(equal
       ? `${out.style.green('✓')} AccountSummary and TransactionHistory equal the live read models.`
       : `${out.style.red('✗')} The rebuilt read models differ from the live ones.`);
-    if (saved) out.line(out.style.dim(`Saved them as the checkpoint the next run resumes from (${savedReadModels.path}).`));
-    if (!equal && savedReadModels.start.from === 'checkpoint') {
-      out.line(`The live ones resumed from ${savedReadModels.path}, left as it was: --fresh ignores it; deleting it makes the next run replay the log.`);
+    if (saved) out.line(out.style.dim(`Saved them, each with its checkpoint, for the next run to resume from (in ${savedReadModels.folder}).`));
+    if (!equal && savedReadModels.resumedAny) {
+      out.line(`The live ones resumed from their saves in ${savedReadModels.folder}, left as they were: --fresh ignores them; deleting them makes the next run replay the log.`);
     }
   }
   return equal ? EXIT.done : EXIT.unexpected;

@@ -1,103 +1,129 @@
-// The CLI's checkpoint layer: each run starts its read models from the ones the last run
-// saved for this server and tenant, checked against the log, and saves them again when
-// done, so a run reads only the events since the last one instead of the whole log.
+// The CLI's checkpoint layer: each read model a run needs starts from what the last run
+// saved of it for this server and tenant, checked against the log, and is saved again when
+// done, in a file of its own with its own checkpoint. So a run reads only the events since
+// the last one, and only the files of the read models its command asks for.
 
-import { isDeepStrictEqual } from 'node:util';
-import type { EventStore } from '../event-store/event-store.ts';
-import { checkSameLog, readModelsSnapshotFrom, restoreReadModels, snapshotOf } from '../read-side/checkpoint.ts';
-import type { ReadModelsSnapshot, RestoredReadModels } from '../read-side/checkpoint.ts';
-import type { ReadSide } from '../wire.ts';
-import { checkpointFilePath, readCheckpointFile, writeFileAtomically } from './checkpoint-file.ts';
+import { dirname } from 'node:path';
+import { restoreReadModel, snapshotOf } from '../read-side/checkpoint.ts';
+import type { RestoredReadModel, RestoredReadModels } from '../read-side/checkpoint.ts';
+import type { Checkpoint } from '../read-side/projector.ts';
+import { READ_MODEL_KEYS, READ_MODEL_NAMES } from '../read-side/read-models.ts';
+import type { ReadModelKey, ReadModels } from '../read-side/read-models.ts';
+import type { PartialReadSide } from '../wire.ts';
+import { writeFileAtomically } from './checkpoint-file.ts';
+import { oneCheckPerCheckpoint, openSave } from './saved-read-model.ts';
+import type { ReadModelStart, Save, SaveOptions } from './saved-read-model.ts';
+
+export type { ReadModelStart } from './saved-read-model.ts';
 
 /** How often `shell` and `watch` save while events arrive: often enough to lose little, never per event. */
 export const SAVE_EVERY_MS = 3_000;
 
-/** Where this run's read models started: a checkpoint, or position 1 and why. */
-export type ReadModelsStart =
-  | { readonly from: 'checkpoint'; readonly position: number }
-  | { readonly from: 'log'; readonly why: string };
-
-export interface SavedReadModelsOptions {
-  readonly store: EventStore;
-  readonly tenantId: string;
-  /** The server's address; none for a store in this process, which has nothing to resume. */
-  readonly address: string | undefined;
-  /** --fresh: neither read nor write the file this run. */
-  readonly fresh: boolean;
+export interface SavedReadModelsOptions extends SaveOptions {
+  /** The read models this run follows (read-models-needed.ts); the files of the others are left alone. */
+  readonly readModels: readonly ReadModelKey[];
   /** Told, in one line, when a save exists but cannot be used. */
   readonly notice: (line: string) => void;
   /** Told when a save cannot be written: never an error, at most a warning under --trace. */
   readonly warn: (line: string) => void;
-  readonly env?: NodeJS.ProcessEnv;
 }
 
-type Load = { readonly snapshot: ReadModelsSnapshot } | { readonly why: string; readonly unusable?: string };
+type Saves = { readonly [K in ReadModelKey]?: Save<K> };
+
+interface FileWrite {
+  readonly save: Save<ReadModelKey>;
+  readonly name: string;
+  readonly path: string;
+  readonly text: string;
+}
 
 export class SavedReadModels {
-  private savedPosition: number;
   private writing: Promise<void> = Promise.resolve();
-  private writable: boolean;
+  private writable = true;
 
   private constructor(
     private readonly options: SavedReadModelsOptions,
-    /** Where this run reads and writes; none with --memory or --fresh. */
-    readonly path: string | undefined,
-    private readonly snapshot: ReadModelsSnapshot | undefined,
-    readonly start: ReadModelsStart,
-  ) {
-    this.savedPosition = snapshot?.checkpoint.position ?? 0;
-    this.writable = path !== undefined;
-  }
+    private readonly saves: Saves,
+  ) {}
 
   /**
-   * Loads the save for this address and tenant, if any, and checks it against the log.
-   * Never throws: a save that cannot be used costs a replay, not the command.
+   * Loads the saves of the read models this run follows, each checked against the log.
+   * Never throws: a save that cannot be used costs that read model a replay, not the command.
    */
   static async open(options: SavedReadModelsOptions): Promise<SavedReadModels> {
-    const { address, tenantId } = options;
-    if (address === undefined) return new SavedReadModels(options, undefined, undefined, { from: 'log', why: 'no checkpoint (the store lives in this process)' });
-    if (options.fresh) return new SavedReadModels(options, undefined, undefined, { from: 'log', why: 'no checkpoint read (--fresh)' });
-    const path = checkpointFilePath({ address, tenantId }, options.env);
-    const load = await loadSave(path, options);
-    if ('snapshot' in load) return new SavedReadModels(options, path, load.snapshot, { from: 'checkpoint', position: load.snapshot.checkpoint.position });
-    if (load.unusable !== undefined) options.notice(`note: saved read models not used: ${load.unusable}; rebuilding them from position 1`);
-    return new SavedReadModels(options, path, undefined, { from: 'log', why: load.why });
+    const checkLog = oneCheckPerCheckpoint(options);
+    const open = <K extends ReadModelKey>(key: K): Promise<Save<K> | undefined> =>
+      options.readModels.includes(key) ? openSave(key, options, checkLog) : Promise.resolve(undefined);
+    const [accountSummaries, transactionHistories] = await Promise.all([open('accountSummaries'), open('transactionHistories')]);
+    const saved = new SavedReadModels(options, { accountSummaries, transactionHistories });
+    saved.noticeUnusable();
+    return saved;
   }
 
-  /** Read models restored from the save, new each call (watch follows the log with its own). */
-  resume(): RestoredReadModels | undefined {
-    return this.snapshot === undefined ? undefined : restoreReadModels(this.snapshot);
+  /** Read models restored from their saves, new each call (watch follows the log with its own). */
+  resume(): RestoredReadModels {
+    return { accountSummaries: this.restored('accountSummaries'), transactionHistories: this.restored('transactionHistories') };
   }
 
-  /** For --trace: where the read models started and how many events they took in since. */
-  describeStart(eventsApplied: number): string {
-    const events = `${eventsApplied} event${eventsApplied === 1 ? '' : 's'}`;
-    return this.start.from === 'checkpoint'
-      ? `read models loaded at position ${this.start.position}, caught up ${events}`
-      : `${this.start.why}: replayed ${events} from position 1`;
+  /** The folder of the files; none with --memory or --fresh. */
+  get folder(): string | undefined {
+    const path = this.all().find((save) => save.path !== undefined)?.path;
+    return path === undefined ? undefined : dirname(path);
   }
 
-  /** Saves the read models with their checkpoint, unless nothing moved since the last save. Never throws. */
-  async save(readSide: ReadSide): Promise<void> {
-    const checkpoint = readSide.projector.checkpoint;
-    if (!this.writable || checkpoint === undefined || checkpoint.position === this.savedPosition || hasFailed(readSide)) return;
-    await this.write(readSide);
+  /** Whether any read model of this run started from its save. */
+  get resumedAny(): boolean {
+    return this.all().some((save) => save.start.from === 'checkpoint');
+  }
+
+  startOf(key: ReadModelKey): ReadModelStart | undefined {
+    return this.saves[key]?.start;
+  }
+
+  /** For --trace: where each read model this run follows started, and how many events it took in since. */
+  describeStart(readSide: PartialReadSide): string {
+    const groups = new Map<string, { start: ReadModelStart; names: string[]; events: number }>();
+    for (const key of READ_MODEL_KEYS) {
+      const readModel = readSide[key];
+      if (readModel === undefined) continue;
+      const start = this.saves[key]?.start ?? { from: 'log', why: 'no checkpoint' };
+      const group = groups.get(JSON.stringify(start)) ?? { start, names: [], events: readSide.projector.eventsTakenIn(readModel) };
+      group.names.push(READ_MODEL_NAMES[key]);
+      groups.set(JSON.stringify(start), group);
+    }
+    return [...groups.values()].map(({ start, names, events }) => {
+      const counted = `${events} event${events === 1 ? '' : 's'}`;
+      return start.from === 'checkpoint'
+        ? `${names.join(' and ')} loaded at position ${start.position}, caught up ${counted}`
+        : `${start.why}: ${names.join(' and ')} replayed ${counted} from position 1`;
+    }).join('; ');
   }
 
   /**
-   * After `rebuild`: the rebuilt read models replace the save when they equal the live
-   * ones. When they do not, the live ones are suspect: the save is left as it was and
+   * Saves each read model with the checkpoint it reflects, unless it has not moved on from
+   * its file: one loaded further on than the projector has come yet is left as it was. Never throws.
+   */
+  async save(readSide: PartialReadSide): Promise<void> {
+    const checkpoint = readSide.projector.checkpoint;
+    if (!this.writable || checkpoint === undefined || hasFailed(readSide)) return;
+    await this.write(readSide, checkpoint, { onlyIfPast: true });
+  }
+
+  /**
+   * After `rebuild`: the rebuilt read models replace the saves when they equal the live
+   * ones. When they do not, the live ones are suspect: the saves are left as they were and
    * nothing more is written this run.
    */
-  async afterRebuild(rebuilt: ReadSide, equal: boolean): Promise<boolean> {
+  async afterRebuild(rebuilt: PartialReadSide, equal: boolean): Promise<boolean> {
     if (!equal) this.writable = false;
-    if (!this.writable || rebuilt.projector.checkpoint === undefined) return false;
-    await this.write(rebuilt);
-    return this.savedPosition === rebuilt.projector.position;
+    const checkpoint = rebuilt.projector.checkpoint;
+    if (!this.writable || checkpoint === undefined || this.folder === undefined) return false;
+    await this.write(rebuilt, checkpoint, { onlyIfPast: false });
+    return this.all().every((save) => save.savedPosition === checkpoint.position);
   }
 
   /** For `shell` and `watch`: a save every few seconds while events arrive, not one per event. */
-  saveEvery(readSide: ReadSide, everyMs = SAVE_EVERY_MS): { stop(): Promise<void> } {
+  saveEvery(readSide: PartialReadSide, everyMs = SAVE_EVERY_MS): { stop(): Promise<void> } {
     const timer = setInterval(() => void this.save(readSide), everyMs).unref();
     return {
       stop: async () => {
@@ -107,68 +133,68 @@ export class SavedReadModels {
     };
   }
 
-  /** Takes the snapshot now, in one piece with its checkpoint; writes one file at a time, in order. */
-  private write(readSide: ReadSide): Promise<void> {
-    const { path } = this;
-    const checkpoint = readSide.projector.checkpoint;
-    if (path === undefined || checkpoint === undefined) return this.writing;
-    const notSaved = (error: unknown): void => {
-      this.options.warn(`warning: the read models could not be saved to ${path}: ${error instanceof Error ? error.message : String(error)}`);
-    };
-    let text: string;
-    try {
-      const savedFor = { address: this.options.address, tenantId: this.options.tenantId };
-      text = JSON.stringify({ savedFor, ...snapshotOf(readSide, checkpoint) });
-    } catch (error) {
-      notSaved(error); // too large for one string, say: the next run replays instead
-      return this.writing;
+  /** Takes every snapshot now, in one piece with the checkpoint; writes one file at a time, in order. */
+  private write(readSide: PartialReadSide, checkpoint: Checkpoint, when: { onlyIfPast: boolean }): Promise<void> {
+    const writes = this.options.readModels.map((key) => this.snapshotText(key, readSide, checkpoint, when));
+    for (const write of writes) {
+      if (write === undefined) continue;
+      const { save, name, path, text } = write;
+      this.writing = this.writing.then(async () => {
+        try {
+          await writeFileAtomically(path, text);
+          save.savedPosition = checkpoint.position;
+        } catch (error) {
+          this.notSaved(name, path, error);
+        }
+      });
     }
-    this.writing = this.writing.then(async () => {
-      try {
-        await writeFileAtomically(path, text);
-        this.savedPosition = checkpoint.position;
-      } catch (error) {
-        notSaved(error);
-      }
-    });
     return this.writing;
   }
-}
 
-/** The save checked in three steps: readable, of this program's format, of this very log. */
-async function loadSave(path: string, options: SavedReadModelsOptions): Promise<Load> {
-  const unusable = (problem: string): Load => ({ why: `checkpoint not used: ${problem}`, unusable: problem });
-  let text: string;
-  try {
-    const read = await readCheckpointFile(path);
-    if (!read.found) return { why: 'no checkpoint' };
-    text = read.text;
-  } catch (error) {
-    return unusable(`${path} cannot be read (${error instanceof Error ? error.message : String(error)})`);
-  }
-  let snapshot: ReadModelsSnapshot;
-  try {
-    const data: unknown = JSON.parse(text);
-    snapshot = readModelsSnapshotFrom(data);
-    const savedFor = typeof data === 'object' && data !== null && 'savedFor' in data ? data.savedFor : undefined;
-    if (!isDeepStrictEqual(savedFor, { address: options.address, tenantId: options.tenantId })) {
-      return unusable(`${path} was saved for another server or tenant`);
+  /** One read model's file text, or none when it is not to be written. */
+  private snapshotText<K extends ReadModelKey>(key: K, readSide: PartialReadSide, checkpoint: Checkpoint, when: { onlyIfPast: boolean }): FileWrite | undefined {
+    const save = this.saves[key];
+    const readModels: Partial<ReadModels> = readSide; // indexed by K, a Partial gives ReadModels[K] | undefined
+    const readModel = readModels[key];
+    if (save?.path === undefined || readModel === undefined) return undefined;
+    const name = READ_MODEL_NAMES[key];
+    // Until the projector passes the position it was loaded at, the file holds more than the read model would say it does.
+    if (when.onlyIfPast && checkpoint.position <= save.savedPosition) return undefined;
+    try {
+      const savedFor = { address: this.options.address, tenantId: this.options.tenantId };
+      return { save, name, path: save.path, text: JSON.stringify({ savedFor, ...snapshotOf(key, readModel, checkpoint) }) };
+    } catch (error) {
+      this.notSaved(name, save.path, error); // too large for one string, say: the next run replays instead
+      return undefined;
     }
-  } catch (error) {
-    // Whatever a file from disk does to the parser or the checks, it only costs a replay.
-    if (error instanceof SyntaxError) return unusable(`${path} is not JSON`);
-    return unusable(`${path} is unreadable: ${error instanceof Error ? error.message : String(error)}`);
   }
-  try {
-    const check = await checkSameLog(options.store, options.tenantId, snapshot.checkpoint);
-    return check.sameLog ? { snapshot } : unusable(`they are of another log than the one at ${options.address} (${check.reason})`);
-  } catch (error) {
-    // The store failed; the projector will meet the same failure and report it as usual.
-    return unusable(`the log at ${options.address} could not be checked (${error instanceof Error ? error.message : String(error)})`);
+
+  private notSaved(name: string, path: string, error: unknown): void {
+    this.options.warn(`warning: ${name} could not be saved to ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  private restored<K extends ReadModelKey>(key: K): RestoredReadModel<K> | undefined {
+    const loaded = this.saves[key]?.loaded;
+    return loaded === undefined ? undefined : restoreReadModel(key, loaded);
+  }
+
+  private all(): Save<ReadModelKey>[] {
+    return this.options.readModels.flatMap((key) => this.saves[key] ?? []);
+  }
+
+  /** One line per problem; read models of another log share theirs. */
+  private noticeUnusable(): void {
+    const namesByProblem = new Map<string, string[]>();
+    for (const { key, unusable } of this.all()) {
+      if (unusable !== undefined) namesByProblem.set(unusable, [...(namesByProblem.get(unusable) ?? []), READ_MODEL_NAMES[key]]);
+    }
+    for (const [problem, names] of namesByProblem) {
+      this.options.notice(`note: saved ${names.join(' and ')} not used: ${problem}; rebuilding ${names.length === 1 ? 'it' : 'them'} from position 1`);
+    }
   }
 }
 
-function hasFailed(readSide: ReadSide): boolean {
+function hasFailed(readSide: PartialReadSide): boolean {
   try {
     readSide.projector.throwIfFailed();
     return false;

@@ -3,19 +3,20 @@
 // keeps one for its whole session.
 
 import type { EventStore } from '../event-store/event-store.ts';
-import type { Bank } from '../wire.ts';
+import type { Bank, PartialReadSide } from '../wire.ts';
 import type { SavedReadModels } from './saved-read-models.ts';
 import type { Output } from './terminal.ts';
 import type { Tracer } from './trace.ts';
 
 export interface Session {
-  readonly bank: Bank;
+  /** With only the read models its command reads (read-models-needed.ts): needReadModels reaches them. */
+  readonly bank: Bank<PartialReadSide>;
   readonly store: EventStore;
   readonly tenantId: string;
   readonly storeDescription: string;
   readonly newId: () => string;
   readonly out: Output;
   readonly tracer: Tracer;
-  /** The read models' checkpoint: where they started, and saving them for the next run. */
+  /** The read models' checkpoints: where each started, and saving them for the next run. */
   readonly savedReadModels: SavedReadModels;
 }

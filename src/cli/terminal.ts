@@ -43,3 +43,18 @@ export function terminalOutput(
     status: (text) => void stdout.write(`\r\u001b[2K${text}`),
   };
 }
+
+/** The same output, silent once `signal` aborts: for a command the shell stopped waiting for. */
+export function silencedOnAbort(out: Output, signal: AbortSignal): Output {
+  const unlessAborted = <A extends unknown[]>(write: (...args: A) => void) => (...args: A): void => {
+    if (!signal.aborted) write(...args);
+  };
+  return {
+    style: out.style,
+    interactive: out.interactive,
+    line: unlessAborted(out.line),
+    problem: unlessAborted(out.problem),
+    json: unlessAborted(out.json),
+    status: unlessAborted(out.status),
+  };
+}

@@ -108,6 +108,11 @@ export class Tracer {
     this.row('', description);
   }
 
+  /** Stops showing the trace under way: its command was interrupted and is no longer watched. */
+  abandon(): void {
+    this.active = false;
+  }
+
   end(query: string): void {
     if (!this.active) return;
     this.print(`${this.style.cyan('└')} ${'query'.padEnd(10)}  ${query}  ${this.style.dim(`+${ms(performance.now() - this.startedAt)}`)}`);
@@ -128,9 +133,9 @@ export function describeCommand(command: BankAccountCommand): string {
     }
     case 'DepositMoney':
     case 'WithdrawMoney':
-      return `${command.type} ${command.data.accountId}: ${formatCents(command.data.amountCents)} ${JSON.stringify(command.data.description)}`;
+      return `${command.type} ${command.data.accountId}: ${formatCents(command.data.amountCents)}${quoted(command.data.description)}`;
     case 'CloseAccount':
-      return `CloseAccount ${command.data.accountId}: ${JSON.stringify(command.data.reason)}`;
+      return `CloseAccount ${command.data.accountId}${command.data.reason === '' ? '' : `:${quoted(command.data.reason)}`}`;
     default:
       return unreachable(command);
   }
@@ -148,6 +153,11 @@ export function describeEvent(event: BankAccountEvent): string {
     default:
       return unreachable(event);
   }
+}
+
+/** A description or reason as typed, or nothing when none was given (not `""`). */
+function quoted(text: string): string {
+  return text === '' ? '' : ` ${JSON.stringify(text)}`;
 }
 
 function plural(count: number, noun: string): string {

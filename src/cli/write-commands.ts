@@ -7,10 +7,10 @@ import type { BankAccountCommand } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import { getAccountSummary } from '../read-side/account-summary/queries.ts';
 import { ProjectionTimeoutError, ProjectorStoppedError } from '../read-side/projector.ts';
+import { needReadModels } from '../read-side/read-models.ts';
 import type { Invocation } from './arguments.ts';
-import { EXIT, exitCodeForRejection } from './exit-codes.ts';
+import { describeRefusal, EXIT } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
-import { describeRejection } from './messages.ts';
 import type { Session } from './session.ts';
 import { describeCommand, describeEvent } from './trace.ts';
 
@@ -18,14 +18,16 @@ type WriteInvocation = Extract<Invocation, { command: 'open' | 'deposit' | 'with
 
 export async function runWriteCommand(session: Session, invocation: WriteInvocation, trace: boolean): Promise<ExitCode> {
   const { bank, tracer, out } = session;
+  const { accountSummaries } = needReadModels(bank, 'accountSummaries');
   const command = toCommand(session, invocation);
   if (trace) tracer.begin(describeCommand(command));
 
   const outcome = await bank.handle(command);
   if (outcome.status === 'rejected') {
     tracer.end('none: the command was refused');
-    out.problem(`refused: ${describeRejection(outcome.rejection)}`);
-    return exitCodeForRejection(outcome.rejection);
+    const refusal = describeRefusal(outcome.rejection);
+    out.problem(refusal.message);
+    return refusal.code;
   }
 
   const { accountId } = command.data;
@@ -45,10 +47,10 @@ export async function runWriteCommand(session: Session, invocation: WriteInvocat
     return EXIT.done;
   }
   tracer.projectionsReached(outcome.lastGlobalPosition);
-  tracer.readModelsStart(session.savedReadModels.describeStart(bank.projector.eventsApplied));
-  const summary = getAccountSummary(bank.accountSummaries, { accountId });
+  tracer.readModelsStart(session.savedReadModels.describeStart(bank));
+  const summary = getAccountSummary(accountSummaries, { accountId });
   const answer = summary === undefined ? 'no summary' : `balance ${formatCents(summary.balanceCents)}, ${summary.status}`;
-  tracer.end(`GetAccountSummary(${accountId}) from AccountSummary at position ${bank.accountSummaries.position} → ${answer}`);
+  tracer.end(`GetAccountSummary(${accountId}) from AccountSummary at position ${accountSummaries.position} → ${answer}`);
 
   recorded();
   if (summary !== undefined) out.line(`${accountId}: balance ${formatCents(summary.balanceCents)} · ${summary.status}`);

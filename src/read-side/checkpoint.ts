@@ -1,6 +1,7 @@
-// Read side, checkpoint layer: the read models saved together with the checkpoint they
-// reflect, so a later start reads only the events since then instead of the whole log.
-// Skip it on a first reading: without it the projector simply starts from position 1.
+// Read side, checkpoint layer: each read model saved apart, together with the checkpoint it
+// reflects, so a later start reads only the events since then instead of the whole log, and
+// loads only the read models it needs. Skip it on a first reading: without it the projector
+// simply starts from position 1.
 
 import type { EventStore } from '../event-store/event-store.ts';
 import { AccountSummaryProjection } from './account-summary/account-summary.ts';
@@ -8,50 +9,65 @@ import { accountSummarySnapshotFrom } from './account-summary/snapshot.ts';
 import type { AccountSummarySnapshot } from './account-summary/snapshot.ts';
 import { fieldsOf, integer, text, UnreadableSnapshotError } from './plain-data.ts';
 import type { Checkpoint } from './projector.ts';
+import { READ_MODEL_NAMES } from './read-models.ts';
+import type { ReadModelKey, ReadModels } from './read-models.ts';
 import { TransactionHistoryProjection } from './transaction-history/transaction-history.ts';
 import { transactionHistorySnapshotFrom } from './transaction-history/snapshot.ts';
 import type { TransactionHistorySnapshot } from './transaction-history/snapshot.ts';
 
 export { UnreadableSnapshotError } from './plain-data.ts';
 
-/** Raised whenever a read model's snapshot form changes, so older saves are replayed, never misread. */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/** Raised whenever a save's form changes, so older saves are replayed, never misread. */
+export const SNAPSHOT_FORMAT_VERSION = 2;
 
-/** Everything a save holds, as plain JSON data: one piece, so models and checkpoint never disagree. */
-export interface ReadModelsSnapshot {
+/** Each read model as plain JSON data. */
+export interface Snapshots {
+  readonly accountSummaries: AccountSummarySnapshot;
+  readonly transactionHistories: TransactionHistorySnapshot;
+}
+
+/** Everything one read model's save holds: one piece, so the model and its checkpoint never disagree. */
+export interface ReadModelSnapshot<K extends ReadModelKey = ReadModelKey> {
   readonly formatVersion: typeof SNAPSHOT_FORMAT_VERSION;
+  /** The read model's name: a save of another one is refused, not misread. */
+  readonly readModel: string;
   readonly checkpoint: Checkpoint;
-  readonly accountSummary: AccountSummarySnapshot;
-  readonly transactionHistory: TransactionHistorySnapshot;
+  readonly snapshot: Snapshots[K];
 }
 
-export interface ReadModels {
-  readonly accountSummaries: AccountSummaryProjection;
-  readonly transactionHistories: TransactionHistoryProjection;
-}
-
-export interface RestoredReadModels extends ReadModels {
+/** A read model restored from its save, and the checkpoint it reflects: it takes in only later events. */
+export interface RestoredReadModel<K extends ReadModelKey> {
+  readonly readModel: ReadModels[K];
   readonly checkpoint: Checkpoint;
 }
+
+/** The read models restored, each from its own save; a read model not here starts empty. */
+export type RestoredReadModels = { readonly [K in ReadModelKey]?: RestoredReadModel<K> };
 
 export type LogCheck = { readonly sameLog: true } | { readonly sameLog: false; readonly reason: string };
 
-export function snapshotOf(readModels: ReadModels, checkpoint: Checkpoint): ReadModelsSnapshot {
-  return {
-    formatVersion: SNAPSHOT_FORMAT_VERSION,
-    checkpoint,
-    accountSummary: readModels.accountSummaries.snapshot(),
-    transactionHistory: readModels.transactionHistories.snapshot(),
-  };
+export function snapshotOf<K extends ReadModelKey>(key: K, readModel: ReadModels[K], checkpoint: Checkpoint): ReadModelSnapshot<K> {
+  return { formatVersion: SNAPSHOT_FORMAT_VERSION, readModel: READ_MODEL_NAMES[key], checkpoint, snapshot: FORMS[key].snapshot(readModel) };
 }
 
-/** New read models each call, so two projectors can start from one snapshot. */
-export function restoreReadModels(snapshot: ReadModelsSnapshot): RestoredReadModels {
-  return {
-    accountSummaries: AccountSummaryProjection.restore(snapshot.accountSummary),
-    transactionHistories: TransactionHistoryProjection.restore(snapshot.transactionHistory),
-    checkpoint: snapshot.checkpoint,
-  };
+/** A new read model each call, so two projectors can start from one save. */
+export function restoreReadModel<K extends ReadModelKey>(key: K, saved: ReadModelSnapshot<K>): RestoredReadModel<K> {
+  return { readModel: FORMS[key].restore(saved.snapshot), checkpoint: saved.checkpoint };
+}
+
+/**
+ * Where a projector feeding these read models follows on from: the lowest of their
+ * checkpoints, since each reflects the log up to there (those saved further on skip what
+ * they hold already), or none, from position 1, if any of them starts empty.
+ */
+export function followOnFrom(resume: RestoredReadModels, readModels: readonly ReadModelKey[]): Checkpoint | undefined {
+  let lowest: Checkpoint | undefined;
+  for (const key of readModels) {
+    const checkpoint = resume[key]?.checkpoint;
+    if (checkpoint === undefined) return undefined;
+    if (lowest === undefined || checkpoint.position < lowest.position) lowest = checkpoint;
+  }
+  return lowest;
 }
 
 /**
@@ -77,20 +93,39 @@ export async function checkSameLog(store: EventStore, tenantId: string, checkpoi
   }
 }
 
-/** Checks data read from disk; throws an UnreadableSnapshotError saying what is wrong. */
-export function readModelsSnapshotFrom(data: unknown): ReadModelsSnapshot {
+/** Checks one read model's save read from disk; throws an UnreadableSnapshotError saying what is wrong. */
+export function readModelSnapshotFrom<K extends ReadModelKey>(key: K, data: unknown): ReadModelSnapshot<K> {
   const fields = fieldsOf(data, 'the save');
-  const { formatVersion } = fields;
+  const { formatVersion, readModel } = fields;
   if (formatVersion !== SNAPSHOT_FORMAT_VERSION) {
     const found = typeof formatVersion === 'number' ? `format ${formatVersion}` : 'no format version';
     throw new UnreadableSnapshotError(`it has ${found}; this program reads format ${SNAPSHOT_FORMAT_VERSION}`);
   }
+  const name = READ_MODEL_NAMES[key];
+  if (readModel !== name) throw new UnreadableSnapshotError(`it holds ${typeof readModel === 'string' ? readModel : 'no named read model'}, not ${name}`);
   const saved = fieldsOf(fields.checkpoint, 'checkpoint');
   const checkpoint = { position: integer(saved, 'position', 'checkpoint', 1), eventId: text(saved, 'eventId', 'checkpoint') };
-  return {
-    formatVersion: SNAPSHOT_FORMAT_VERSION,
-    checkpoint,
-    accountSummary: accountSummarySnapshotFrom(fields.accountSummary, 'accountSummary', checkpoint.position),
-    transactionHistory: transactionHistorySnapshotFrom(fields.transactionHistory, 'transactionHistory', checkpoint.position),
-  };
+  return { formatVersion, readModel: name, checkpoint, snapshot: FORMS[key].check(fields.snapshot, 'snapshot', checkpoint.position) };
 }
+
+// ---- each read model's trip to plain data and back ----------------------------------
+
+interface SnapshotForm<K extends ReadModelKey> {
+  snapshot(readModel: ReadModels[K]): Snapshots[K];
+  /** The data checked; `maxPosition` is the checkpoint's, which the read model cannot be past. */
+  check(data: unknown, where: string, maxPosition: number): Snapshots[K];
+  restore(snapshot: Snapshots[K]): ReadModels[K];
+}
+
+const FORMS: { readonly [K in ReadModelKey]: SnapshotForm<K> } = {
+  accountSummaries: {
+    snapshot: (readModel) => readModel.snapshot(),
+    check: accountSummarySnapshotFrom,
+    restore: (snapshot) => AccountSummaryProjection.restore(snapshot),
+  },
+  transactionHistories: {
+    snapshot: (readModel) => readModel.snapshot(),
+    check: transactionHistorySnapshotFrom,
+    restore: (snapshot) => TransactionHistoryProjection.restore(snapshot),
+  },
+};

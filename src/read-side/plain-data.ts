@@ -9,47 +9,57 @@ const MAX_TIME_MS = 8.64e15;
 
 export type Fields = Readonly<Record<string, unknown>>;
 
-export function fieldsOf(value: unknown, where: string): Fields {
+/**
+ * Where in the save a value sits, for the error that names it. A function is put into words
+ * only when there is an error: a save holds hundreds of thousands of rows, checked here.
+ */
+export type Where = string | (() => string);
+
+export function fieldsOf(value: unknown, where: Where): Fields {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unreadable(where, 'is not an object');
   return value as Fields;
 }
 
-export function listOf(value: unknown, where: string): readonly unknown[] {
+export function listOf(value: unknown, where: Where): readonly unknown[] {
   if (!Array.isArray(value)) throw unreadable(where, 'is not a list');
   return value;
 }
 
-export function text(fields: Fields, name: string, where: string): string {
+export function text(fields: Fields, name: string, where: Where): string {
   const value = fields[name];
-  if (typeof value !== 'string') throw unreadable(`${where}.${name}`, 'is not a string');
+  if (typeof value !== 'string') throw unreadable(`${placed(where)}.${name}`, 'is not a string');
   return value;
 }
 
 /** A safe integer within [min, max]. */
-export function integer(fields: Fields, name: string, where: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+export function integer(fields: Fields, name: string, where: Where, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
   const value = fields[name];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw unreadable(`${where}.${name}`, `is not a whole number from ${min} to ${max}`);
+    throw unreadable(`${placed(where)}.${name}`, `is not a whole number from ${min} to ${max}`);
   }
   return value;
 }
 
 /** Milliseconds since the epoch that a Date can format. */
-export function timeMs(fields: Fields, name: string, where: string): number {
+export function timeMs(fields: Fields, name: string, where: Where): number {
   const value = fields[name];
   if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > MAX_TIME_MS) {
-    throw unreadable(`${where}.${name}`, 'is not a time in milliseconds');
+    throw unreadable(`${placed(where)}.${name}`, 'is not a time in milliseconds');
   }
   return value;
 }
 
-export function oneOf<T extends string>(fields: Fields, name: string, where: string, choices: readonly T[]): T {
+export function oneOf<T extends string>(fields: Fields, name: string, where: Where, choices: readonly T[]): T {
   const value = fields[name];
   const choice = choices.find((candidate) => candidate === value);
-  if (choice === undefined) throw unreadable(`${where}.${name}`, `is not one of ${choices.join(', ')}`);
+  if (choice === undefined) throw unreadable(`${placed(where)}.${name}`, `is not one of ${choices.join(', ')}`);
   return choice;
 }
 
-function unreadable(where: string, problem: string): UnreadableSnapshotError {
-  return new UnreadableSnapshotError(`${where} ${problem}`);
+function unreadable(where: Where, problem: string): UnreadableSnapshotError {
+  return new UnreadableSnapshotError(`${placed(where)} ${problem}`);
+}
+
+function placed(where: Where): string {
+  return typeof where === 'string' ? where : where();
 }

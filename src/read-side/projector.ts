@@ -1,6 +1,6 @@
 // Read side: the projector follows the event log and feeds every read model, in global
-// order, from the position the read models reflect. It is the only bridge from the write
-// side to the read side, and it goes through the event store, never around it.
+// order, from the position the read models reflect, each only the events past its own. It is
+// the only bridge from the write side to the read side, and it goes through the event store.
 
 import type { EventStore, RecordedEvent } from '../event-store/event-store.ts';
 import { decode, isBankAccountEvent } from '../domain/bank-account-codec.ts';
@@ -32,8 +32,9 @@ export interface ProjectorOptions {
    */
   readonly until?: (recorded: RecordedEvent) => boolean;
   /**
-   * The checkpoint of read models restored from a save (read-side/checkpoint.ts has checked
-   * that it names an event of this log): the projector follows on from the next position.
+   * The lowest checkpoint of read models restored from their saves (read-side/checkpoint.ts
+   * has checked that each names an event of this log): the projector follows on from the
+   * next position, and a read model saved further on skips the events it already holds.
    */
   readonly resumeAfter?: Checkpoint;
 }
@@ -42,6 +43,7 @@ export class Projector {
   /** The last event the read models took in; its position is theirs. */
   private last: { readonly globalPosition: number; readonly eventId: string } | undefined;
   private applied = 0;
+  private readonly takenIn = new Map<Projection, number>();
   private readonly waiters = new Waiters(() => this.position);
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
@@ -93,8 +95,9 @@ export class Projector {
           const { globalPosition, version, recordedAtMs } = recorded;
           const projected = { event: decode(recorded), globalPosition, version, recordedAtMs };
           for (const projection of projections) {
-            if (projection.position >= globalPosition) continue;
+            if (projection.position >= globalPosition) continue; // saved further on, it holds this event already
             projection.apply(projected);
+            this.takenIn.set(projection, (this.takenIn.get(projection) ?? 0) + 1);
             onProjected?.(projection, recorded);
           }
         }
@@ -124,6 +127,11 @@ export class Projector {
   /** How many events this projector has taken in since it started (a resumed one counts from its checkpoint). */
   get eventsApplied(): number {
     return this.applied;
+  }
+
+  /** How many events one read model has taken in since the start: fewer than eventsApplied if it resumed further on. */
+  eventsTakenIn(projection: Projection): number {
+    return this.takenIn.get(projection) ?? 0;
   }
 
   /**

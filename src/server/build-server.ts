@@ -5,6 +5,7 @@ import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
+import { ConcurrencyError } from '../event-store/errors.ts';
 import type { EventStore } from '../event-store/event-store.ts';
 import { eventStoreService, packageDefinition, SERVICE_NAME } from '../event-store/grpc/proto.ts';
 import {
@@ -46,7 +47,9 @@ export function buildServer(store: EventStore, options: ServerOptions = {}): Eve
     store,
     fail: (method, error) => {
       const failed = statusOf(error, (unexpected) => log(`${method}: unexpected error: ${describe(unexpected)}`));
-      log(`${method} failed: ${status[failed.code]}: ${failed.details}`);
+      // A version conflict is the store answering as designed (the writer reads and decides
+      // again), as ordinary as a successful append: no failure to log.
+      if (!(error instanceof ConcurrencyError)) log(`${method} failed: ${status[failed.code]}: ${failed.details}`);
       return failed;
     },
   };

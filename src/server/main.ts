@@ -1,6 +1,7 @@
 // The event store server's entry point (`pnpm event-store`): reads its environment,
 // opens the chosen backend and serves it over gRPC until SIGINT or SIGTERM.
 
+import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { buildServer } from './build-server.ts';
 import { BackendConfigError, openBackend } from './backend.ts';
 
@@ -13,9 +14,15 @@ const backend = await openBackend(backendName).catch((error: unknown) => {
   throw error;
 });
 const served = buildServer(backend.store);
+// grpc-js logs a failed bind itself ("E No address added ..."), ahead of our own message
+// below that says what to do: its logger is quiet until the server listens.
+setLogVerbosity(logVerbosity.NONE);
 const port = await served.listen(bindAddress).catch((error: unknown) => {
-  exit(1, `cannot listen on ${bindAddress}: ${error instanceof Error ? error.message : String(error)}`);
+  const why = error instanceof Error ? error.message : String(error);
+  const inUse = /EADDRINUSE/.test(why) ? 'the port is in use (another event store server?); stop that one, or set BIND_ADDR to another port' : why;
+  exit(1, `cannot listen on ${bindAddress}: ${inUse}`);
 });
+setLogVerbosity(grpcLogVerbosity());
 // Port 0 asks for any free port: say which one was bound.
 const host = bindAddress.slice(0, bindAddress.lastIndexOf(':'));
 console.log(`event store server listening on ${host}:${port} (backend: ${backend.name})`);
@@ -29,6 +36,12 @@ const stop = async (signal: string): Promise<void> => {
 };
 process.once('SIGINT', () => void stop('SIGINT'));
 process.once('SIGTERM', () => void stop('SIGTERM'));
+
+/** The level grpc-js reads from its environment at start: ERROR unless told otherwise. */
+function grpcLogVerbosity(): logVerbosity {
+  const levels: Record<string, logVerbosity> = { DEBUG: logVerbosity.DEBUG, INFO: logVerbosity.INFO, ERROR: logVerbosity.ERROR, NONE: logVerbosity.NONE };
+  return levels[(process.env.GRPC_NODE_VERBOSITY ?? process.env.GRPC_VERBOSITY ?? '').toUpperCase()] ?? logVerbosity.ERROR;
+}
 
 function exit(code: number, message: string): never {
   console.error(`event store server: ${message}`);

@@ -1,4 +1,4 @@
-// The checkpoint file on disk: where it lives, that its name is safe whatever the address
+// The checkpoint files on disk: where each lives, that its name is safe whatever the address
 // and tenant, and that writing it is all or nothing, for two writers at once and for a
 // writer that dies between writing its temporary file and renaming it.
 import { spawn } from 'node:child_process';
@@ -18,22 +18,26 @@ afterEach(async () => {
 });
 
 describe('where the checkpoint file lives', () => {
-  it('is one file per address and tenant in a folder named after the project, under XDG_CACHE_HOME', () => {
+  it('is one file per address, tenant and read model, in a folder named after the project, under XDG_CACHE_HOME', () => {
     const env = { XDG_CACHE_HOME: cacheHome };
-    const path = checkpointFilePath({ address: '127.0.0.1:50051', tenantId: 'example-tenant' }, env);
+    const where = { address: '127.0.0.1:50051', tenantId: 'example-tenant', readModel: 'AccountSummary' };
+    const path = checkpointFilePath(where, env);
     expect(dirname(path)).toBe(join(cacheHome, 'cqrs-bank-example'));
-    expect(basename(path)).toMatch(/^read-models-[0-9a-f]{32}\.json$/);
-    expect(checkpointFilePath({ address: '127.0.0.1:50051', tenantId: 'example-tenant' }, env)).toBe(path);
-    expect(checkpointFilePath({ address: '127.0.0.1:50052', tenantId: 'example-tenant' }, env)).not.toBe(path);
-    expect(checkpointFilePath({ address: '127.0.0.1:50051', tenantId: 'other' }, env)).not.toBe(path);
+    expect(basename(path)).toMatch(/^read-models-[0-9a-f]{32}-AccountSummary\.json$/);
+    expect(checkpointFilePath(where, env)).toBe(path);
+    expect(checkpointFilePath({ ...where, address: '127.0.0.1:50052' }, env)).not.toBe(path);
+    expect(checkpointFilePath({ ...where, tenantId: 'other' }, env)).not.toBe(path);
+    const history = checkpointFilePath({ ...where, readModel: 'TransactionHistory' }, env);
+    expect(basename(history)).toBe(basename(path).replace('AccountSummary', 'TransactionHistory'));
     // A name that would be a path, or two that would run together, still make safe, distinct names.
-    const hostile = checkpointFilePath({ address: '../../etc', tenantId: '/passwd\0' }, env);
+    const hostile = checkpointFilePath({ address: '../../etc', tenantId: '/passwd\0', readModel: 'AccountSummary' }, env);
     expect(dirname(hostile)).toBe(join(cacheHome, 'cqrs-bank-example'));
-    expect(checkpointFilePath({ address: 'a:1', tenantId: 'b' }, env)).not.toBe(checkpointFilePath({ address: 'a', tenantId: ':1b' }, env));
+    const runTogether = (address: string, tenantId: string) => checkpointFilePath({ address, tenantId, readModel: 'AccountSummary' }, env);
+    expect(runTogether('a:1', 'b')).not.toBe(runTogether('a', ':1b'));
   });
 
   it('is under ~/.cache when XDG_CACHE_HOME is unset, empty or relative', () => {
-    const where = { address: 'a', tenantId: 'b' };
+    const where = { address: 'a', tenantId: 'b', readModel: 'AccountSummary' };
     for (const env of [{}, { XDG_CACHE_HOME: '' }, { XDG_CACHE_HOME: 'relative/cache' }]) {
       expect(dirname(checkpointFilePath(where, env))).toBe(join(homedir(), '.cache', 'cqrs-bank-example'));
     }
@@ -90,7 +94,7 @@ describe('writing the checkpoint file', () => {
 // ---- fixtures -------------------------------------------------------------------------
 
 function fileIn(home: string): string {
-  return checkpointFilePath({ address: '127.0.0.1:50051', tenantId: 'tenant-1' }, { XDG_CACHE_HOME: home });
+  return checkpointFilePath({ address: '127.0.0.1:50051', tenantId: 'tenant-1', readModel: 'AccountSummary' }, { XDG_CACHE_HOME: home });
 }
 
 /**

@@ -1,6 +1,8 @@
-// The CLI's checkpoint layer: a run resumes from what the last run saved and reads only the
-// newer events; a save it cannot use (unreadable, garbled, of an older format, of another
-// log) is said in one line and the log is replayed from position 1; saving never fails.
+// The CLI's checkpoint layer: each read model resumes from what the last run saved of it and
+// reads only the newer events; a run that needs one read model reads and writes that one's
+// file alone, and the next run that needs the other catches it up from its own checkpoint; a
+// save it cannot use (unreadable, garbled, of an older format, of another log) is said in one
+// line and that read model alone replayed from position 1; saving never fails.
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,21 +12,23 @@ import { checkpointFilePath } from '../../src/cli/checkpoint-file.ts';
 import { SavedReadModels } from '../../src/cli/saved-read-models.ts';
 import type { BankAccountCommand } from '../../src/domain/bank-account.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
+import { getTransactionHistory } from '../../src/read-side/transaction-history/queries.ts';
+import { needReadModels, READ_MODEL_KEYS, READ_MODEL_NAMES } from '../../src/read-side/read-models.ts';
+import type { ReadModelKey } from '../../src/read-side/read-models.ts';
 import { rebuildReadSide, sameReadModels, wireBank, wireReadSide } from '../../src/wire.ts';
-import type { ReadSide } from '../../src/wire.ts';
+import type { PartialReadSide, ReadSideOptions } from '../../src/wire.ts';
 import { withSubscribe } from '../support/stores.ts';
 import { until } from '../support/until.ts';
 
 const ADDRESS = '127.0.0.1:50051';
 const TENANT = 'tenant-1';
+const SUMMARIES_ONLY: readonly ReadModelKey[] = ['accountSummaries'];
 
 let cacheHome = '';
-let path = '';
-const opened: ReadSide[] = [];
+const opened: PartialReadSide[] = [];
 const stores: InMemoryEventStore[] = [];
 beforeEach(async () => {
   cacheHome = await mkdtemp(join(tmpdir(), 'saved-read-models-'));
-  path = checkpointFilePath({ address: ADDRESS, tenantId: TENANT }, { XDG_CACHE_HOME: cacheHome });
 });
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((readSide) => readSide.projector.stop()));
@@ -33,34 +37,111 @@ afterEach(async () => {
 });
 
 describe('a run against a server', () => {
-  it('replays the log when nothing is saved, saves, and the next run reads only the newer events', async () => {
+  it('replays the log when nothing is saved, saves each read model, and the next run reads only the newer events', async () => {
     const store = await storeWith(3);
     const first = await open(store);
-    expect(first.saved.start).toEqual({ from: 'log', why: 'no checkpoint' });
-    expect(first.saved.resume()).toBeUndefined();
+    expect(startsOf(first.saved)).toEqual({ accountSummaries: { from: 'log', why: 'no checkpoint' }, transactionHistories: { from: 'log', why: 'no checkpoint' } });
+    expect(first.saved.resume()).toEqual({ accountSummaries: undefined, transactionHistories: undefined });
     const replayed = await caughtUp(store, first.saved);
-    expect(first.saved.describeStart(replayed.projector.eventsApplied)).toBe('no checkpoint: replayed 3 events from position 1');
+    expect(first.saved.describeStart(replayed)).toBe('no checkpoint: AccountSummary and TransactionHistory replayed 3 events from position 1');
     await first.saved.save(replayed);
-    expect(await savedPosition()).toBe(3);
+    expect(await savedPosition('accountSummaries')).toBe(3);
+    expect(await savedPosition('transactionHistories')).toBe(3);
 
     await append(store, deposit('acc-0', 5_00), deposit('acc-1', 6_00));
     const second = await open(store);
-    expect(second.saved.start).toEqual({ from: 'checkpoint', position: 3 });
-    const resumed = await caughtUp(store, second.saved);
+    expect(startsOf(second.saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 3 }, transactionHistories: { from: 'checkpoint', position: 3 } });
+    const resumed = needReadModels(await caughtUp(store, second.saved), ...READ_MODEL_KEYS);
     expect(resumed.projector.eventsApplied).toBe(2);
-    expect(second.saved.describeStart(resumed.projector.eventsApplied)).toBe('read models loaded at position 3, caught up 2 events');
+    expect(second.saved.describeStart(resumed)).toBe('AccountSummary and TransactionHistory loaded at position 3, caught up 2 events');
     expect(resumed.accountSummaries.get('acc-1')?.balanceCents).toBe(6_00);
     expect(sameReadModels(resumed, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
     expect([...first.notices, ...second.notices, ...first.warnings, ...second.warnings]).toEqual([]);
   });
 
+  it('loads and writes only the read models the run needs: the other file is neither read nor touched', async () => {
+    const store = await storeWith(3);
+    await saveOnce(store);
+    await writeFile(pathOf('transactionHistories'), 'not even JSON');
+    const untouched = await fileState('transactionHistories');
+    await append(store, deposit('acc-0', 5_00));
+
+    const { saved, notices } = await open(store, { readModels: SUMMARIES_ONLY });
+    expect(saved.startOf('transactionHistories')).toBeUndefined(); // its file was never read
+    expect(notices).toEqual([]);
+    expect(saved.resume()).toEqual({ accountSummaries: expect.anything(), transactionHistories: undefined });
+    const summaries = await caughtUp(store, saved, { readModels: SUMMARIES_ONLY });
+    expect(summaries.transactionHistories).toBeUndefined();
+    expect(saved.describeStart(summaries)).toBe('AccountSummary loaded at position 3, caught up 1 event');
+    await saved.save(summaries);
+    expect(await savedPosition('accountSummaries')).toBe(4);
+    expect(await fileState('transactionHistories')).toEqual(untouched);
+  });
+
+  it('catches up a read model left out of earlier runs from its own older checkpoint, and answers as a replay would', async () => {
+    const store = await storeWith(3);
+    await saveOnce(store);
+    const historyAt3 = await fileState('transactionHistories');
+    // Two runs that need only AccountSummary (say `deposit` and `summary`) move it on alone.
+    await append(store, deposit('acc-0', 5_00), deposit('acc-1', 6_00));
+    await runNeeding(store, SUMMARIES_ONLY);
+    await append(store, deposit('acc-0', 7_00));
+    await runNeeding(store, SUMMARIES_ONLY);
+    expect(await savedPosition('accountSummaries')).toBe(6);
+    expect(await fileState('transactionHistories')).toEqual(historyAt3);
+
+    // A run that needs both (`history`): each resumes from its own checkpoint.
+    const { saved, notices } = await open(store);
+    expect(notices).toEqual([]);
+    expect(startsOf(saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 6 }, transactionHistories: { from: 'checkpoint', position: 3 } });
+    const applied: number[] = [];
+    const both = needReadModels(await caughtUp(store, saved, { onApplied: (recorded) => void applied.push(recorded.globalPosition) }), ...READ_MODEL_KEYS);
+    expect(applied).toEqual([4, 5, 6]); // from the lowest checkpoint on
+    expect(both.projector.eventsTakenIn(both.transactionHistories)).toBe(3);
+    expect(both.projector.eventsTakenIn(both.accountSummaries)).toBe(0);
+    expect(saved.describeStart(both)).toBe('AccountSummary loaded at position 6, caught up 0 events; TransactionHistory loaded at position 3, caught up 3 events');
+    expect(getTransactionHistory(both.transactionHistories, { accountId: 'acc-0' }).map((row) => row.amountCents)).toEqual([5_00, 7_00]);
+    expect(both.accountSummaries.get('acc-0')).toMatchObject({ balanceCents: 12_00, transactionCount: 2 });
+    expect(sameReadModels(both, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
+
+    await saved.save(both);
+    expect(await savedPosition('transactionHistories')).toBe(6);
+    const next = await open(store);
+    expect(startsOf(next.saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 6 }, transactionHistories: { from: 'checkpoint', position: 6 } });
+  });
+
+  it('saves a read model only once the projector has passed the position it was loaded at', async () => {
+    const store = await storeWith(3);
+    await saveOnce(store);
+    await append(store, deposit('acc-0', 5_00), deposit('acc-1', 6_00));
+    await runNeeding(store, SUMMARIES_ONLY); // AccountSummary at 5, TransactionHistory at 3
+    const summaryAt5 = await fileState('accountSummaries');
+
+    const { saved } = await open(store);
+    const partWay = await caughtUp(store, saved, { until: (recorded) => recorded.globalPosition <= 4 });
+    expect(partWay.projector.position).toBe(4);
+    await saved.save(partWay);
+    expect(await savedPosition('transactionHistories')).toBe(4);
+    expect(await fileState('accountSummaries')).toEqual(summaryAt5); // it holds more than position 4
+
+    const { saved: later } = await open(store);
+    expect(startsOf(later)).toEqual({ accountSummaries: { from: 'checkpoint', position: 5 }, transactionHistories: { from: 'checkpoint', position: 4 } });
+    const whole = await caughtUp(store, later);
+    await later.save(whole);
+    expect(await savedPosition('accountSummaries')).toBe(5); // nothing new for it: not rewritten
+    expect(await fileState('accountSummaries')).toEqual(summaryAt5);
+    expect(await savedPosition('transactionHistories')).toBe(5);
+    expect(sameReadModels(needReadModels(whole, ...READ_MODEL_KEYS), await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
+  });
+
   it.each<[string, () => Promise<void>, RegExp]>([
-    ['garbled', () => writeFile(path, '{"formatVersion":1,"checkpoint":{"posi'), /is not JSON/],
-    ['empty', () => writeFile(path, ''), /is not JSON/],
-    ['of an older format', () => rewriteSaved((saved) => ({ ...saved, formatVersion: 0 })), /format 0; this program reads format 1/],
-    ['tampered with', () => rewriteSaved((saved) => ({ ...saved, accountSummary: { position: 1, accounts: [{ accountId: 7 }] } })), /accountSummary.accounts\[0\].accountId is not a string/],
-    ['saved for another tenant', () => rewriteSaved((saved) => ({ ...saved, savedFor: { address: ADDRESS, tenantId: 'other' } })), /was saved for another server or tenant/],
-  ])('replays the log, saying so in one line, when the saved file is %s', async (_, spoil, problem) => {
+    ['garbled', () => writeFile(pathOf('accountSummaries'), '{"formatVersion":2,"checkpoint":{"posi'), /is not JSON/],
+    ['empty', () => writeFile(pathOf('accountSummaries'), ''), /is not JSON/],
+    ['of an older format', () => rewriteSaved('accountSummaries', (saved) => ({ ...saved, formatVersion: 1 })), /format 1; this program reads format 2/],
+    ['tampered with', () => rewriteSaved('accountSummaries', (saved) => ({ ...saved, snapshot: { position: 1, accounts: [{ accountId: 7 }] } })), /snapshot.accounts\[0\].accountId is not a string/],
+    ['saved for another tenant', () => rewriteSaved('accountSummaries', (saved) => ({ ...saved, savedFor: { address: ADDRESS, tenantId: 'other' } })), /was saved for another server or tenant/],
+    ['a copy of the other read model', async () => writeFile(pathOf('accountSummaries'), await readFile(pathOf('transactionHistories'))), /it holds TransactionHistory, not AccountSummary/],
+  ])('rebuilds that read model alone, saying so in one line, when its file is %s; the other resumes', async (_, spoil, problem) => {
     const store = await storeWith(3);
     await saveOnce(store);
     await spoil();
@@ -68,39 +149,44 @@ describe('a run against a server', () => {
     const { saved, notices } = await open(store);
     expect(notices).toHaveLength(1);
     expect(notices[0]).toMatch(problem);
-    expect(notices[0]).toMatch(/^note: saved read models not used: .*; rebuilding them from position 1$/);
-    expect(saved.start.from).toBe('log');
-    expect(saved.resume()).toBeUndefined();
-    const replayed = await caughtUp(store, saved);
-    expect(saved.describeStart(replayed.projector.eventsApplied)).toMatch(/^checkpoint not used: .*: replayed 3 events from position 1$/);
+    expect(notices[0]).toMatch(/^note: saved AccountSummary not used: .*; rebuilding it from position 1$/);
+    expect(saved.startOf('accountSummaries')?.from).toBe('log');
+    expect(saved.startOf('transactionHistories')).toEqual({ from: 'checkpoint', position: 3 });
+    expect(saved.resume()).toEqual({ accountSummaries: undefined, transactionHistories: expect.anything() });
+    const replayed = needReadModels(await caughtUp(store, saved), ...READ_MODEL_KEYS);
+    expect(saved.describeStart(replayed)).toMatch(/^checkpoint not used: .*: AccountSummary replayed 3 events from position 1; TransactionHistory loaded at position 3, caught up 0 events$/);
     expect(sameReadModels(replayed, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
     await saved.save(replayed);
-    expect((await open(store)).saved.start).toEqual({ from: 'checkpoint', position: 3 });
+    expect(startsOf((await open(store)).saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 3 }, transactionHistories: { from: 'checkpoint', position: 3 } });
   });
 
-  it('replays the log, saying so in one line, when the saved file cannot be read at all', async () => {
+  it('rebuilds a read model, saying so in one line, when its file cannot be read at all', async () => {
     const store = await storeWith(3);
-    await mkdir(path, { recursive: true }); // a folder where the file should be
+    await saveOnce(store);
+    await rm(pathOf('transactionHistories'));
+    await mkdir(pathOf('transactionHistories'), { recursive: true }); // a folder where the file should be
 
     const { saved, notices } = await open(store);
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatch(/^note: saved read models not used: .* cannot be read \(.*\); rebuilding them from position 1$/);
-    expect(saved.resume()).toBeUndefined();
-    expect((await caughtUp(store, saved)).projector.eventsApplied).toBe(3);
+    expect(notices[0]).toMatch(/^note: saved TransactionHistory not used: .* cannot be read \(.*\); rebuilding it from position 1$/);
+    expect(saved.resume().transactionHistories).toBeUndefined();
+    const replayed = await caughtUp(store, saved);
+    expect(replayed.projector.eventsApplied).toBe(3);
+    expect(saved.describeStart(replayed)).toMatch(/^AccountSummary loaded at position 3, caught up 0 events; checkpoint not used: .*: TransactionHistory replayed 3 events from position 1$/);
   });
 
   it.each<[string, (store: InMemoryEventStore) => Promise<InMemoryEventStore>, string]>([
     ['holds another event at the checkpoint', () => storeWith(4), 'the log holds another event at position 3'],
     ['ends before the checkpoint', () => storeWith(2), 'the log ends before position 3'],
-  ])('replays the log from position 1 when the log behind the address %s', async (_, restart, reason) => {
+  ])('rebuilds every read model from position 1, in one line, when the log behind the address %s', async (_, restart, reason) => {
     const before = await storeWith(3);
     await saveOnce(before);
     const after = await restart(before);
 
     const { saved, notices } = await open(after);
-    expect(notices).toEqual([`note: saved read models not used: they are of another log than the one at ${ADDRESS} (${reason}); rebuilding them from position 1`]);
-    expect(saved.resume()).toBeUndefined();
-    const replayed = await caughtUp(after, saved);
+    expect(notices).toEqual([`note: saved AccountSummary and TransactionHistory not used: the log at ${ADDRESS} is another one (${reason}); rebuilding them from position 1`]);
+    expect(saved.resume()).toEqual({ accountSummaries: undefined, transactionHistories: undefined });
+    const replayed = needReadModels(await caughtUp(after, saved), ...READ_MODEL_KEYS);
     expect(sameReadModels(replayed, await rebuildReadSide({ store: after, tenantId: TENANT }))).toBe(true);
   });
 
@@ -111,23 +197,23 @@ describe('a run against a server', () => {
       [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('the server went away')) }),
     }));
     const notices: string[] = [];
-    const saved = await SavedReadModels.open({ store: failing, tenantId: TENANT, address: ADDRESS, fresh: false, notice: (line) => void notices.push(line), warn: () => {}, env: { XDG_CACHE_HOME: cacheHome } });
-    expect(saved.resume()).toBeUndefined();
-    expect(notices).toEqual([`note: saved read models not used: the log at ${ADDRESS} could not be checked (the server went away); rebuilding them from position 1`]);
+    const saved = await SavedReadModels.open({ store: failing, tenantId: TENANT, address: ADDRESS, readModels: READ_MODEL_KEYS, fresh: false, notice: (line) => void notices.push(line), warn: () => {}, env: { XDG_CACHE_HOME: cacheHome } });
+    expect(saved.resume()).toEqual({ accountSummaries: undefined, transactionHistories: undefined });
+    expect(notices).toEqual([`note: saved AccountSummary and TransactionHistory not used: the log at ${ADDRESS} could not be checked (the server went away); rebuilding them from position 1`]);
   });
 
-  it('neither reads nor writes the file with --fresh', async () => {
+  it('neither reads nor writes the files with --fresh', async () => {
     const store = await storeWith(3);
     await saveOnce(store);
-    const before = await readFile(path, 'utf8');
+    const before = await Promise.all(READ_MODEL_KEYS.map(fileState));
     await append(store, deposit('acc-0', 1_00));
 
     const { saved } = await open(store, { fresh: true });
-    expect(saved.start).toEqual({ from: 'log', why: 'no checkpoint read (--fresh)' });
+    expect(startsOf(saved)).toEqual({ accountSummaries: { from: 'log', why: 'no checkpoint read (--fresh)' }, transactionHistories: { from: 'log', why: 'no checkpoint read (--fresh)' } });
     const replayed = await caughtUp(store, saved);
     expect(replayed.projector.eventsApplied).toBe(4);
     await saved.save(replayed);
-    expect(await readFile(path, 'utf8')).toBe(before);
+    expect(await Promise.all(READ_MODEL_KEYS.map(fileState))).toEqual(before);
   });
 
   it('writes no file for a store in this process', async () => {
@@ -137,13 +223,14 @@ describe('a run against a server', () => {
     await expect(stat(join(cacheHome, 'cqrs-bank-example'))).rejects.toThrow(/ENOENT/);
   });
 
-  it('never fails for a file it cannot write: a warning, and the run goes on', async () => {
+  it('never fails for a file it cannot write: a warning per read model, and the run goes on', async () => {
     const store = await storeWith(3);
     await writeFile(join(cacheHome, 'blocker'), '');
     const { saved, warnings } = await open(store, { env: { XDG_CACHE_HOME: join(cacheHome, 'blocker') } });
     await expect(saved.save(await caughtUp(store, saved))).resolves.toBeUndefined();
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^warning: the read models could not be saved to /);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^warning: AccountSummary could not be saved to /);
+    expect(warnings[1]).toMatch(/^warning: TransactionHistory could not be saved to /);
   });
 
   it('saves every so often while events arrive, for shell and watch', async () => {
@@ -153,43 +240,52 @@ describe('a run against a server', () => {
     const saving = saved.saveEvery(readSide, 20);
     try {
       await append(store, deposit('acc-0', 1_00));
-      await until(async () => (await savedPosition().catch(() => 0)) === 2, 'a save at position 2');
+      await until(async () => (await savedPosition('transactionHistories').catch(() => 0)) === 2, 'a save at position 2');
       await append(store, deposit('acc-0', 2_00));
-      await until(async () => (await savedPosition()) === 3, 'a save at position 3');
+      await until(async () => (await savedPosition('transactionHistories')) === 3, 'a save at position 3');
     } finally {
       await saving.stop();
     }
+    expect(await savedPosition('accountSummaries')).toBe(3);
   });
 
-  it('after rebuild, rewrites the file from rebuilt read models that equal the live ones, and leaves it when they differ', async () => {
+  it('after rebuild, rewrites the files from rebuilt read models that equal the live ones, and leaves them when they differ', async () => {
     const store = await storeWith(3);
     await saveOnce(store);
-    await rewriteSaved((saved) => ({ ...saved, marker: 'before rebuild' }));
+    for (const key of READ_MODEL_KEYS) await rewriteSaved(key, (saved) => ({ ...saved, marker: 'before rebuild' }));
 
     const equal = await open(store);
     const rebuilt = await rebuildReadSide({ store, tenantId: TENANT });
     expect(await equal.saved.afterRebuild(rebuilt, true)).toBe(true);
-    expect(JSON.parse(await readFile(path, 'utf8'))).not.toHaveProperty('marker');
+    for (const key of READ_MODEL_KEYS) expect(JSON.parse(await readFile(pathOf(key), 'utf8'))).not.toHaveProperty('marker');
 
-    await rewriteSaved((saved) => ({ ...saved, marker: 'suspect' }));
+    for (const key of READ_MODEL_KEYS) await rewriteSaved(key, (saved) => ({ ...saved, marker: 'suspect' }));
     await append(store, deposit('acc-0', 1_00));
     const differ = await open(store);
     const live = await caughtUp(store, differ.saved);
     expect(await differ.saved.afterRebuild(rebuilt, false)).toBe(false);
     await differ.saved.save(live);
-    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ marker: 'suspect', checkpoint: { position: 3 } });
+    for (const key of READ_MODEL_KEYS) expect(JSON.parse(await readFile(pathOf(key), 'utf8'))).toMatchObject({ marker: 'suspect', checkpoint: { position: 3 } });
   });
 });
 
 // ---- fixtures -------------------------------------------------------------------------
 
-async function open(store: InMemoryEventStore, options: { fresh?: boolean; address?: string | undefined; env?: NodeJS.ProcessEnv } = {}) {
+interface OpenOptions {
+  readonly readModels?: readonly ReadModelKey[];
+  readonly fresh?: boolean;
+  readonly address?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+async function open(store: InMemoryEventStore, options: OpenOptions = {}) {
   const notices: string[] = [];
   const warnings: string[] = [];
   const saved = await SavedReadModels.open({
     store,
     tenantId: TENANT,
     address: 'address' in options ? options.address : ADDRESS,
+    readModels: options.readModels ?? READ_MODEL_KEYS,
     fresh: options.fresh ?? false,
     notice: (line) => void notices.push(line),
     warn: (line) => void warnings.push(line),
@@ -198,26 +294,49 @@ async function open(store: InMemoryEventStore, options: { fresh?: boolean; addre
   return { saved, notices, warnings };
 }
 
-/** The read side a run would wire from this save, once it has taken in the whole log. */
-async function caughtUp(store: InMemoryEventStore, saved: SavedReadModels): Promise<ReadSide> {
-  const readSide = wireReadSide({ store, tenantId: TENANT, resume: saved.resume() });
+/** The read side a run would wire from these saves, once it has taken in the log (up to `until`). */
+async function caughtUp(
+  store: InMemoryEventStore,
+  saved: SavedReadModels,
+  options: Pick<ReadSideOptions, 'until' | 'onApplied'> & { readonly readModels?: readonly ReadModelKey[] } = {},
+): Promise<PartialReadSide> {
+  const readSide = wireReadSide({ store, tenantId: TENANT, readModels: READ_MODEL_KEYS, ...options, resume: saved.resume() });
   opened.push(readSide);
   readSide.projector.start();
   await readSide.projector.caughtUp;
   return readSide;
 }
 
+/** A whole run that needs `readModels`: open, catch up, save, stop. */
+async function runNeeding(store: InMemoryEventStore, readModels: readonly ReadModelKey[]): Promise<void> {
+  const { saved, notices } = await open(store, { readModels });
+  expect(notices).toEqual([]);
+  await saved.save(await caughtUp(store, saved, { readModels }));
+}
+
 async function saveOnce(store: InMemoryEventStore): Promise<void> {
-  const { saved } = await open(store);
-  await saved.save(await caughtUp(store, saved));
+  await runNeeding(store, READ_MODEL_KEYS);
 }
 
-async function savedPosition(): Promise<number> {
-  return JSON.parse(await readFile(path, 'utf8')).checkpoint.position;
+function startsOf(saved: SavedReadModels) {
+  return { accountSummaries: saved.startOf('accountSummaries'), transactionHistories: saved.startOf('transactionHistories') };
 }
 
-async function rewriteSaved(change: (saved: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
-  await writeFile(path, JSON.stringify(change(JSON.parse(await readFile(path, 'utf8')))));
+function pathOf(key: ReadModelKey): string {
+  return checkpointFilePath({ address: ADDRESS, tenantId: TENANT, readModel: READ_MODEL_NAMES[key] }, { XDG_CACHE_HOME: cacheHome });
+}
+
+async function savedPosition(key: ReadModelKey): Promise<number> {
+  return JSON.parse(await readFile(pathOf(key), 'utf8')).checkpoint.position;
+}
+
+/** What a writer would change: the file's text and its modification time. */
+async function fileState(key: ReadModelKey): Promise<{ text: string; mtimeMs: number }> {
+  return { text: await readFile(pathOf(key), 'utf8'), mtimeMs: (await stat(pathOf(key))).mtimeMs };
+}
+
+async function rewriteSaved(key: ReadModelKey, change: (saved: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+  await writeFile(pathOf(key), JSON.stringify(change(JSON.parse(await readFile(pathOf(key), 'utf8')))));
 }
 
 /** A store whose tenant log holds `accounts` openings, acc-0, acc-1, ..., at positions 1, 2, ... */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readWholeStream } from '../../src/event-store/event-store.ts';
 import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
+import { READ_MODELS_NEEDED } from '../../src/cli/read-models-needed.ts';
 import { SavedReadModels } from '../../src/cli/saved-read-models.ts';
 import type { Session } from '../../src/cli/session.ts';
 import type { Output } from '../../src/cli/terminal.ts';
@@ -18,7 +19,8 @@ describe('a write command whose read side has stopped', () => {
     // Appends work; the subscription feeding the read side dies once it is live.
     const readSideDies = withDyingSubscriptions(store, new StoreUnavailableError('the server went away'));
     const { output, lines, problems } = capturedOutput();
-    const bank = wireBank({ store: readSideDies, tenantId: 'tenant-1' });
+    const readModels = READ_MODELS_NEEDED.open;
+    const bank = wireBank({ store: readSideDies, tenantId: 'tenant-1', readModels });
     const session: Session = {
       bank,
       store: readSideDies,
@@ -27,7 +29,7 @@ describe('a write command whose read side has stopped', () => {
       newId: () => 'acc-1',
       out: output,
       tracer: new Tracer(() => {}, output.style),
-      savedReadModels: await SavedReadModels.open({ store, tenantId: 'tenant-1', address: undefined, fresh: false, notice: () => {}, warn: () => {} }),
+      savedReadModels: await SavedReadModels.open({ store, tenantId: 'tenant-1', address: undefined, readModels, fresh: false, notice: () => {}, warn: () => {} }),
     };
     try {
       await bank.projector.failed.catch(() => undefined);

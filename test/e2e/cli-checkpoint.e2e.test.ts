@@ -1,6 +1,8 @@
-// The read models' checkpoint at the command line: each run against a server saves its read
-// models, and the next one loads them and catches up only the newer events; a restarted
-// memory server is noticed and the log replayed; --fresh, rebuild and --memory as promised.
+// The read models' checkpoints at the command line: each run against a server saves the read
+// models its command needs, each in its own file, and the next one loads them and catches up
+// only the events since; `summary` leaves TransactionHistory's file alone and a later
+// `history` catches it up from its own checkpoint; a restarted memory server is noticed and
+// the log replayed; --fresh, rebuild and --memory as promised.
 // Every test has a cache folder of its own, so runs never meet, nor touch ~/.cache.
 
 import { randomUUID } from 'node:crypto';
@@ -45,22 +47,48 @@ describe('read models that resume from a checkpoint', () => {
     const last = logPosition(await expectDone(cli(address, tenant, '--fresh', 'deposit', 'acc-1', '6')));
 
     const resumed = await expectDone(cli(address, tenant, '--trace', 'summary', 'acc-1'));
-    expect(resumed.stdout).toContain(`read models loaded at position ${savedAt}, caught up 2 events`);
+    expect(resumed.stdout).toContain(`AccountSummary loaded at position ${savedAt}, caught up 2 events`);
     expect(resumed.stdout).toMatch(/balance\s+111\.00/);
     expect(resumed.stdout).toMatch(/transactions\s+2/);
     expect(resumed.stdout).toContain(`(read model at position ${last})`);
     expect(resumed.stderr).toBe('');
 
+    // Only now does a run need TransactionHistory: it has no file yet, so it is replayed.
     const again = await expectDone(cli(address, tenant, '--trace', 'history', 'acc-1', '--json'));
-    expect(again.stderr).toContain(`read models loaded at position ${last}, caught up 0 events`);
+    expect(again.stderr).toContain(`AccountSummary loaded at position ${last}, caught up 0 events; no checkpoint: TransactionHistory replayed 3 events from position 1`);
     expect(JSON.parse(again.stdout).transactions.map((t: { amount: string }) => t.amount)).toEqual(['5.00', '6.00']);
 
     const folder = join(cacheHome, 'cqrs-bank-example');
-    const files = await readdir(folder);
-    expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^read-models-[0-9a-f]{32}\.json$/);
+    const files = (await readdir(folder)).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^read-models-[0-9a-f]{32}-AccountSummary\.json$/);
+    expect(files[1]).toBe(files[0]!.replace('AccountSummary', 'TransactionHistory'));
     expect((await stat(folder)).mode & 0o777).toBe(0o700);
-    expect((await stat(join(folder, files[0]!))).mode & 0o777).toBe(0o600);
+    for (const file of files) expect((await stat(join(folder, file))).mode & 0o777).toBe(0o600);
+  }, TIMEOUT_MS);
+
+  it('summary leaves TransactionHistory\'s file as it was, and a later history catches it up from its own checkpoint', async () => {
+    const { address } = server();
+    const tenant = newTenant();
+    await expectDone(cli(address, tenant, 'open', '--customer', 'alice', '--type', 'Checking', '--initial', '100', '--id', 'acc-1'));
+    const first = logPosition(await expectDone(cli(address, tenant, 'deposit', 'acc-1', '5')));
+    await expectDone(cli(address, tenant, 'history', 'acc-1')); // both read models saved at the first deposit
+    const history = await savedFile('TransactionHistory');
+    const historyThen = { text: await readFile(history, 'utf8'), mtimeMs: (await stat(history)).mtimeMs };
+    expect(JSON.parse(historyThen.text).checkpoint.position).toBe(first);
+
+    const second = logPosition(await expectDone(cli(address, tenant, 'deposit', 'acc-1', '6')));
+    const summary = await expectDone(cli(address, tenant, '--trace', 'summary', 'acc-1'));
+    expect(summary.stdout).toMatch(/balance\s+111\.00/);
+    expect(summary.stdout).toContain(`AccountSummary loaded at position ${second}, caught up 0 events`);
+    expect(summary.stdout).not.toContain('TransactionHistory');
+    expect(JSON.parse(await readFile(await savedFile('AccountSummary'), 'utf8')).checkpoint.position).toBe(second);
+    expect({ text: await readFile(history, 'utf8'), mtimeMs: (await stat(history)).mtimeMs }).toEqual(historyThen);
+
+    const later = await expectDone(cli(address, tenant, '--trace', 'history', 'acc-1', '--json'));
+    expect(later.stderr).toContain(`AccountSummary loaded at position ${second}, caught up 0 events; TransactionHistory loaded at position ${first}, caught up 1 event`);
+    expect(JSON.parse(later.stdout).transactions.map((t: { amount: string; balanceAfter: string }) => [t.amount, t.balanceAfter])).toEqual([['5.00', '105.00'], ['6.00', '111.00']]);
+    expect(JSON.parse(await readFile(history, 'utf8')).checkpoint.position).toBe(second);
   }, TIMEOUT_MS);
 
   it('notices a memory server restarted on the same port, says so in one line, and answers from the new log', async () => {
@@ -79,14 +107,14 @@ describe('read models that resume from a checkpoint', () => {
 
     const summary = await expectDone(cli(restarted.address, tenant, 'summary', 'acc-9'));
     expect(summary.stderr.trimEnd().split('\n')).toEqual([
-      expect.stringMatching(/^note: saved read models not used: .*another event at position 2.*; rebuilding them from position 1$/),
+      expect.stringMatching(/^note: saved AccountSummary not used: .*another event at position 2.*; rebuilding it from position 1$/),
     ]);
     expect(summary.stdout).toMatch(/balance\s+13\.00/);
     expect((await cli(restarted.address, tenant, 'summary', 'acc-1')).code).toBe(2); // only in the old log
 
     const next = await expectDone(cli(restarted.address, tenant, '--trace', 'summary', 'acc-9'));
     expect(next.stderr).toBe('');
-    expect(next.stdout).toContain('read models loaded at position 3, caught up 0 events');
+    expect(next.stdout).toContain('AccountSummary loaded at position 3, caught up 0 events');
   }, TIMEOUT_MS);
 
   it('--fresh neither reads nor writes the saved read models', async () => {
@@ -97,32 +125,33 @@ describe('read models that resume from a checkpoint', () => {
     await writeFile(file!, 'garbage');
 
     const fresh = await expectDone(cli(address, tenant, '--fresh', '--trace', 'summary', 'acc-1'));
-    expect(fresh.stdout).toContain('no checkpoint read (--fresh): replayed 1 event from position 1');
+    expect(fresh.stdout).toContain('no checkpoint read (--fresh): AccountSummary replayed 1 event from position 1');
     expect(fresh.stderr).toBe(''); // the garbage was never read
     expect(await readFile(file!, 'utf8')).toBe('garbage'); // nor replaced
 
     const plain = await expectDone(cli(address, tenant, 'summary', 'acc-1'));
-    expect(plain.stderr).toMatch(/^note: saved read models not used: .* is not JSON; rebuilding them from position 1\n$/);
-    expect(JSON.parse(await readFile(file!, 'utf8'))).toMatchObject({ formatVersion: 1 });
+    expect(plain.stderr).toMatch(/^note: saved AccountSummary not used: .* is not JSON; rebuilding it from position 1\n$/);
+    expect(JSON.parse(await readFile(file!, 'utf8'))).toMatchObject({ formatVersion: 2, readModel: 'AccountSummary' });
   }, TIMEOUT_MS);
 
-  it('rebuild saves the rebuilt read models as the new checkpoint', async () => {
+  it('rebuild saves every rebuilt read model with the new checkpoint', async () => {
     const { address } = server();
     const tenant = newTenant();
     await expectDone(cli(address, tenant, 'open', '--customer', 'alice', '--type', 'Checking', '--initial', '100', '--id', 'acc-1'));
     await expectDone(cli(address, tenant, '--fresh', 'deposit', 'acc-1', '5'));
-    const [file] = await savedFiles();
-    const before = JSON.parse(await readFile(file!, 'utf8'));
+    const file = await savedFile('AccountSummary');
+    const before = JSON.parse(await readFile(file, 'utf8'));
 
     const rebuilt = await expectDone(cli(address, tenant, 'rebuild', '--json'));
     expect(JSON.parse(rebuilt.stdout)).toMatchObject({ events: 2, equal: true, saved: true });
     const head: unknown = JSON.parse(rebuilt.stdout).position;
-    const after = JSON.parse(await readFile(file!, 'utf8'));
+    const after = JSON.parse(await readFile(file, 'utf8'));
     expect(before.checkpoint.position).toBeLessThan(after.checkpoint.position);
     expect(after.checkpoint.position).toBe(head);
+    expect(JSON.parse(await readFile(await savedFile('TransactionHistory'), 'utf8')).checkpoint.position).toBe(head);
 
     const next = await expectDone(cli(address, tenant, '--trace', 'summary', 'acc-1'));
-    expect(next.stdout).toContain(`read models loaded at position ${String(head)}, caught up 0 events`);
+    expect(next.stdout).toContain(`AccountSummary loaded at position ${String(head)}, caught up 0 events`);
   }, TIMEOUT_MS);
 
   it('shell saves the read models when it ends', async () => {
@@ -132,8 +161,8 @@ describe('read models that resume from a checkpoint', () => {
     const shell = await expectDone(cli(address, tenant, 'shell', { input }));
     const last = logPosition(shell);
 
-    const next = await expectDone(cli(address, tenant, '--trace', 'summary', 'acc-s'));
-    expect(next.stdout).toContain(`read models loaded at position ${last}, caught up 0 events`);
+    const next = await expectDone(cli(address, tenant, '--trace', 'history', 'acc-s'));
+    expect(next.stdout).toContain(`AccountSummary and TransactionHistory loaded at position ${last}, caught up 0 events`);
   }, TIMEOUT_MS);
 
   it('--memory writes no file', async () => {
@@ -187,4 +216,11 @@ function logPosition(result: Finished): number {
 async function savedFiles(): Promise<string[]> {
   const folder = join(cacheHome, 'cqrs-bank-example');
   return (await readdir(folder)).map((name) => join(folder, name));
+}
+
+/** The one saved file of a read model (each test has a tenant and a cache folder of its own). */
+async function savedFile(readModel: string): Promise<string> {
+  const files = (await savedFiles()).filter((file) => file.endsWith(`-${readModel}.json`));
+  if (files.length !== 1) throw new Error(`${files.length} files of ${readModel}`);
+  return files[0]!;
 }

@@ -1,6 +1,7 @@
-// The checkpoint layer changes nothing a reader can see: read models saved as plain data and
-// restored answer exactly as the originals, resume with only the newer events, refuse data
-// that is not a save of this format, and tell the log they were saved from from another one.
+// The checkpoint layer changes nothing a reader can see: each read model saved as plain data
+// and restored answers exactly as the original, resumes with only the newer events, even when
+// the read models were saved at different positions, refuses data that is not a save of this
+// format and read model, and tells the log it was saved from from another one.
 import { describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import type { BankAccountCommand } from '../../src/domain/bank-account.ts';
@@ -8,23 +9,28 @@ import { accountStream, encode } from '../../src/domain/bank-account-codec.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import {
   checkSameLog,
-  readModelsSnapshotFrom,
-  restoreReadModels,
+  readModelSnapshotFrom,
+  restoreReadModel,
   snapshotOf,
   UnreadableSnapshotError,
 } from '../../src/read-side/checkpoint.ts';
-import type { ReadModelsSnapshot } from '../../src/read-side/checkpoint.ts';
+import type { ReadModelSnapshot, RestoredReadModels } from '../../src/read-side/checkpoint.ts';
 import type { Checkpoint } from '../../src/read-side/projector.ts';
+import { needReadModels, ReadModelNotWiredError } from '../../src/read-side/read-models.ts';
+import type { ReadModelKey } from '../../src/read-side/read-models.ts';
 import { rebuildReadSide, sameReadModels, wireBank, wireReadSide } from '../../src/wire.ts';
-import type { Bank, ReadSide } from '../../src/wire.ts';
+import type { Bank, PartialReadSide } from '../../src/wire.ts';
 
 describe('read models saved and restored', () => {
   it('answer every query exactly as the originals, after a trip through JSON', async () => {
     await withBank(async (bank) => {
       await runAll(bank, scenario());
-      const restored = restoreReadModels(throughJson(savedFrom(bank)));
+      const summaries = restoreReadModel('accountSummaries', throughJson('accountSummaries', savedFrom(bank, 'accountSummaries')));
+      const histories = restoreReadModel('transactionHistories', throughJson('transactionHistories', savedFrom(bank, 'transactionHistories')));
 
-      expect(restored.checkpoint).toEqual(bank.projector.checkpoint);
+      expect(summaries.checkpoint).toEqual(bank.projector.checkpoint);
+      expect(histories.checkpoint).toEqual(bank.projector.checkpoint);
+      const restored = { accountSummaries: summaries.readModel, transactionHistories: histories.readModel };
       expect(restored.accountSummaries.position).toBe(bank.accountSummaries.position);
       expect(restored.transactionHistories.position).toBe(bank.transactionHistories.position);
       expect(restored.accountSummaries.all()).toEqual(bank.accountSummaries.all());
@@ -43,14 +49,15 @@ describe('read models saved and restored', () => {
   it('resume with only the events after the checkpoint, and end up as a replay from position 1', async () => {
     await withBank(async (bank, store) => {
       await runAll(bank, scenario());
-      const saved = throughJson(savedFrom(bank));
+      const saved = savedBoth(bank);
       const later = await runAll(bank, [deposit('checking', 7_00), deposit('bob-1', 3_00)]);
 
       const applied: number[] = [];
-      const resumed = wireReadSide({ store, tenantId: TENANT, resume: restoreReadModels(saved), onApplied: (recorded) => void applied.push(recorded.globalPosition) });
+      const resumed = wireReadSide({ store, tenantId: TENANT, resume: restoreBoth(saved), onApplied: (recorded) => void applied.push(recorded.globalPosition) });
       await followToEnd(resumed, async () => {
         expect(applied).toEqual(later);
         expect(resumed.projector.eventsApplied).toBe(2);
+        expect(resumed.projector.eventsTakenIn(resumed.accountSummaries)).toBe(2);
         expect(resumed.projector.position).toBe(later.at(-1));
         expect(resumed.accountSummaries.get('checking')?.balanceCents).toBe(1307_00);
         const replayed = await rebuildReadSide({ store, tenantId: TENANT });
@@ -59,29 +66,89 @@ describe('read models saved and restored', () => {
     });
   });
 
-  it('is refused when it is of another format or not a save at all, saying what is wrong', async () => {
+  it('resume each from its own checkpoint: the projector follows on from the lowest, and each read model takes in only the events past its own', async () => {
+    await withBank(async (bank, store) => {
+      await runAll(bank, scenario());
+      const older = savedFrom(bank, 'transactionHistories');
+      const middle = await runAll(bank, [deposit('checking', 7_00), deposit('bob-1', 3_00)]);
+      const newer = savedFrom(bank, 'accountSummaries');
+      const latest = await runAll(bank, [deposit('checking', 1_00)]);
+
+      const applied: number[] = [];
+      const resume: RestoredReadModels = {
+        transactionHistories: restoreReadModel('transactionHistories', throughJson('transactionHistories', older)),
+        accountSummaries: restoreReadModel('accountSummaries', throughJson('accountSummaries', newer)),
+      };
+      const resumed = wireReadSide({ store, tenantId: TENANT, resume, onApplied: (recorded) => void applied.push(recorded.globalPosition) });
+      await followToEnd(resumed, async () => {
+        expect(applied).toEqual([...middle, ...latest]);
+        expect(resumed.projector.eventsTakenIn(resumed.transactionHistories)).toBe(3);
+        expect(resumed.projector.eventsTakenIn(resumed.accountSummaries)).toBe(1);
+        // Fed the two deposits again, AccountSummary would count them twice.
+        expect(resumed.accountSummaries.get('checking')).toMatchObject({ balanceCents: 1308_00, transactionCount: 4 });
+        expect(resumed.transactionHistories.of('checking').map((row) => row.amountCents)).toEqual([500_00, 200_00, 7_00, 1_00]);
+        expect(sameReadModels(resumed, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
+      });
+    });
+  });
+
+  it('is refused when it is of another format, of the other read model or not a save at all, saying what is wrong', async () => {
     await withBank(async (bank) => {
       await runAll(bank, scenario());
-      const good = throughJson(savedFrom(bank));
-      const broken: Array<[string, unknown, RegExp]> = [
-        ['an older format', { ...good, formatVersion: 0 }, /format 0; this program reads format 1/],
-        ['no format version', { ...good, formatVersion: undefined }, /no format version/],
-        ['not an object', [good], /is not an object/],
-        ['no checkpoint', { ...good, checkpoint: undefined }, /checkpoint is not an object/],
-        ['a checkpoint at position 0', { ...good, checkpoint: { position: 0, eventId: 'x' } }, /checkpoint.position is not a whole number/],
-        ['a read model ahead of its checkpoint', { ...good, accountSummary: { ...good.accountSummary, position: good.checkpoint.position + 1 } }, /accountSummary.position/],
-        ['a balance as text', withAccount(good, { balanceCents: '1300.00' }), /accountSummary.accounts\[0\].balanceCents is not a whole number/],
-        ['an unknown status', withAccount(good, { status: 'Frozen' }), /status is not one of Open, Closed/],
-        ['a time no Date can hold', withAccount(good, { openedAtMs: 1e300 }), /openedAtMs is not a time/],
-        ['an account twice', { ...good, accountSummary: { ...good.accountSummary, accounts: [good.accountSummary.accounts[0], good.accountSummary.accounts[0]] } }, /repeats checking/],
-        ['a transaction without its amount', withTransaction(good, { amountCents: undefined }), /transactions\[0\].amountCents/],
-        ['transactions that are not a list', { ...good, transactionHistory: { position: 1, accounts: [{ accountId: 'a', transactions: {} }] } }, /transactions is not a list/],
+      const good = throughJson('accountSummaries', savedFrom(bank, 'accountSummaries'));
+      const history = throughJson('transactionHistories', savedFrom(bank, 'transactionHistories'));
+      const broken: Array<[string, ReadModelKey, unknown, RegExp]> = [
+        ['an older format', 'accountSummaries', { ...good, formatVersion: 1 }, /format 1; this program reads format 2/],
+        ['no format version', 'accountSummaries', { ...good, formatVersion: undefined }, /no format version/],
+        ['the other read model', 'accountSummaries', history, /it holds TransactionHistory, not AccountSummary/],
+        ['no read model named', 'transactionHistories', { ...history, readModel: undefined }, /it holds no named read model, not TransactionHistory/],
+        ['not an object', 'accountSummaries', [good], /is not an object/],
+        ['no checkpoint', 'accountSummaries', { ...good, checkpoint: undefined }, /checkpoint is not an object/],
+        ['a checkpoint at position 0', 'accountSummaries', { ...good, checkpoint: { position: 0, eventId: 'x' } }, /checkpoint.position is not a whole number/],
+        ['a read model ahead of its checkpoint', 'accountSummaries', { ...good, snapshot: { ...good.snapshot, position: good.checkpoint.position + 1 } }, /snapshot.position/],
+        ['a balance as text', 'accountSummaries', withAccount(good, { balanceCents: '1300.00' }), /snapshot.accounts\[0\].balanceCents is not a whole number/],
+        ['an unknown status', 'accountSummaries', withAccount(good, { status: 'Frozen' }), /snapshot.accounts\[0\].status is not one of Open, Closed/],
+        ['a time no Date can hold', 'accountSummaries', withAccount(good, { openedAtMs: 1e300 }), /openedAtMs is not a time/],
+        ['an account twice', 'accountSummaries', { ...good, snapshot: { ...good.snapshot, accounts: [good.snapshot.accounts[0], good.snapshot.accounts[0]] } }, /snapshot.accounts\[1\].accountId repeats checking/],
+        ['a transaction without its amount', 'transactionHistories', withTransaction(history, { amountCents: undefined }), /snapshot.accounts\[0\].transactions\[0\].amountCents is not a whole number/],
+        ['a transaction further down as text', 'transactionHistories', withTransaction(history, { description: 7 }, 1), /snapshot.accounts\[0\].transactions\[1\].description is not a string/],
+        ['transactions that are not a list', 'transactionHistories', { ...history, snapshot: { position: 1, accounts: [{ accountId: 'a', transactions: {} }] } }, /snapshot.accounts\[0\].transactions is not a list/],
       ];
-      for (const [what, data, message] of broken) {
-        expect(() => readModelsSnapshotFrom(data), what).toThrow(UnreadableSnapshotError);
-        expect(() => readModelsSnapshotFrom(data), what).toThrow(message);
+      for (const [what, key, data, message] of broken) {
+        expect(() => readModelSnapshotFrom(key, data), what).toThrow(UnreadableSnapshotError);
+        expect(() => readModelSnapshotFrom(key, data), what).toThrow(message);
       }
     });
+  });
+});
+
+describe('a read side with only some read models', () => {
+  it('wires and feeds only those; asking for one left out is a clear error, not an empty answer', async () => {
+    await withBank(async (bank, store) => {
+      const last = (await runAll(bank, scenario())).at(-1);
+      const some: PartialReadSide = wireReadSide({ store, tenantId: TENANT, readModels: ['accountSummaries'] });
+      await followToEnd(some, async () => {
+        expect(some.transactionHistories).toBeUndefined();
+        const { accountSummaries } = needReadModels(some, 'accountSummaries');
+        expect(accountSummaries.position).toBe(last);
+        expect(accountSummaries.all()).toEqual(bank.accountSummaries.all());
+        expect(() => needReadModels(some, 'accountSummaries', 'transactionHistories')).toThrow(ReadModelNotWiredError);
+        expect(() => needReadModels(some, 'transactionHistories')).toThrow('TransactionHistory is not wired in this run');
+      });
+    });
+  });
+
+  it('has nothing to follow when it has no read model at all', async () => {
+    const store = new InMemoryEventStore();
+    const bank = wireBank({ store, tenantId: TENANT, readModels: [] });
+    try {
+      expect(await bank.handle(scenario()[0]!)).toMatchObject({ status: 'accepted' });
+      expect(bank.projector.position).toBe(0);
+      expect(bank.projector.eventsApplied).toBe(0);
+    } finally {
+      await bank.stop();
+      await store.close();
+    }
   });
 });
 
@@ -142,7 +209,7 @@ async function runAll(bank: Bank, commands: BankAccountCommand[]): Promise<numbe
   return positions;
 }
 
-async function followToEnd(readSide: ReadSide, test: () => Promise<void>): Promise<void> {
+async function followToEnd(readSide: PartialReadSide, test: () => Promise<void>): Promise<void> {
   readSide.projector.start();
   try {
     await readSide.projector.caughtUp;
@@ -152,28 +219,38 @@ async function followToEnd(readSide: ReadSide, test: () => Promise<void>): Promi
   }
 }
 
-function savedFrom(bank: Bank): ReadModelsSnapshot {
+function savedFrom<K extends ReadModelKey>(bank: Bank, key: K): ReadModelSnapshot<K> {
   const checkpoint = bank.projector.checkpoint;
   if (checkpoint === undefined) throw new Error('the read models have seen no event');
-  return snapshotOf(bank, checkpoint);
+  return snapshotOf(key, bank[key], checkpoint);
+}
+
+function savedBoth(bank: Bank) {
+  return { accountSummaries: savedFrom(bank, 'accountSummaries'), transactionHistories: savedFrom(bank, 'transactionHistories') };
+}
+
+function restoreBoth(saved: ReturnType<typeof savedBoth>): RestoredReadModels {
+  return {
+    accountSummaries: restoreReadModel('accountSummaries', throughJson('accountSummaries', saved.accountSummaries)),
+    transactionHistories: restoreReadModel('transactionHistories', throughJson('transactionHistories', saved.transactionHistories)),
+  };
 }
 
 /** What a file would give back: the snapshot written as JSON, read and checked. */
-function throughJson(snapshot: ReadModelsSnapshot): ReadModelsSnapshot {
-  return readModelsSnapshotFrom(JSON.parse(JSON.stringify(snapshot)));
+function throughJson<K extends ReadModelKey>(key: K, snapshot: ReadModelSnapshot<K>): ReadModelSnapshot<K> {
+  return readModelSnapshotFrom(key, JSON.parse(JSON.stringify(snapshot)));
 }
 
-function withAccount(snapshot: ReadModelsSnapshot, change: Record<string, unknown>): unknown {
-  const [first, ...rest] = snapshot.accountSummary.accounts;
-  return { ...snapshot, accountSummary: { ...snapshot.accountSummary, accounts: [{ ...first, ...change }, ...rest] } };
+function withAccount(saved: ReadModelSnapshot<'accountSummaries'>, change: Record<string, unknown>): unknown {
+  const [first, ...rest] = saved.snapshot.accounts;
+  return { ...saved, snapshot: { ...saved.snapshot, accounts: [{ ...first, ...change }, ...rest] } };
 }
 
-function withTransaction(snapshot: ReadModelsSnapshot, change: Record<string, unknown>): unknown {
-  const [first, ...rest] = snapshot.transactionHistory.accounts;
+function withTransaction(saved: ReadModelSnapshot<'transactionHistories'>, change: Record<string, unknown>, index = 0): unknown {
+  const [first, ...rest] = saved.snapshot.accounts;
   if (first === undefined) throw new Error('the scenario has transactions');
-  const [transaction, ...others] = first.transactions;
-  const changed = { ...first, transactions: [{ ...transaction, ...change }, ...others] };
-  return { ...snapshot, transactionHistory: { ...snapshot.transactionHistory, accounts: [changed, ...rest] } };
+  const transactions = first.transactions.map((transaction, at) => (at === index ? { ...transaction, ...change } : transaction));
+  return { ...saved, snapshot: { ...saved.snapshot, accounts: [{ ...first, transactions }, ...rest] } };
 }
 
 /** A store whose tenant log holds one AccountOpened per id, in order, at positions 1, 2, ... */

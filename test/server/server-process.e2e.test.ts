@@ -1,10 +1,12 @@
 // The event store server as people run it (`pnpm event-store`): a process configured by
 // its environment that says where it listens and stops cleanly on SIGINT or SIGTERM.
 
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { account, newEvent, newTenant } from '../event-store/contract.ts';
 import { PlainClient } from '../event-store/grpc/plain-client.ts';
+import { run } from '../support/child-process.ts';
 import { startServerProcess } from '../support/server-process.ts';
 
 describe('the event store server process', () => {
@@ -32,6 +34,23 @@ describe('the event store server process', () => {
       plain.close();
     } finally {
       await server.stop('SIGKILL');
+    }
+  });
+
+  it("says a port already taken is in use, without grpc-js's own log line, and exits 1", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const bound = taken.address();
+      if (bound === null || typeof bound === 'string') throw new Error('no port');
+      const { port } = bound;
+      const result = await run(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], { env: { BIND_ADDR: `127.0.0.1:${port}` }, timeoutMs: 30_000 });
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      expect(result.stderr).toContain(`event store server: cannot listen on 127.0.0.1:${port}: the port is in use`);
+      expect(result.stderr).not.toContain('No address added'); // grpc-js's "E No address added out of total 1 resolved"
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 

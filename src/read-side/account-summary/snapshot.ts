@@ -2,6 +2,7 @@
 // check that data loaded from disk really is one before the read model is restored from it.
 
 import { fieldsOf, integer, listOf, oneOf, text, timeMs, UnreadableSnapshotError } from '../plain-data.ts';
+import type { Where } from '../plain-data.ts';
 import type { AccountSummaryRow } from './account-summary.ts';
 
 export interface AccountSummarySnapshot {
@@ -16,16 +17,16 @@ export function accountSummarySnapshotFrom(data: unknown, where: string, maxPosi
   const position = integer(fields, 'position', where, 0, maxPosition);
   const seen = new Set<string>();
   const accounts = listOf(fields.accounts, `${where}.accounts`).map((value, index) => {
-    const at = `${where}.accounts[${index}]`;
+    const at = (): string => `${where}.accounts[${index}]`;
     const row = rowFrom(value, at);
-    if (seen.has(row.accountId)) throw new UnreadableSnapshotError(`${at}.accountId repeats ${row.accountId}`);
+    if (seen.has(row.accountId)) throw new UnreadableSnapshotError(`${at()}.accountId repeats ${row.accountId}`);
     seen.add(row.accountId);
     return row;
   });
   return { position, accounts };
 }
 
-function rowFrom(value: unknown, where: string): AccountSummaryRow {
+function rowFrom(value: unknown, where: Where): AccountSummaryRow {
   const fields = fieldsOf(value, where);
   return {
     accountId: text(fields, 'accountId', where),

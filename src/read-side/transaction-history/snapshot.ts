@@ -2,6 +2,7 @@
 // the check that data loaded from disk really is one before the read model is restored.
 
 import { fieldsOf, integer, listOf, oneOf, text, timeMs, UnreadableSnapshotError } from '../plain-data.ts';
+import type { Where } from '../plain-data.ts';
 import type { TransactionRow } from './transaction-history.ts';
 
 export interface TransactionHistorySnapshot {
@@ -15,18 +16,18 @@ export function transactionHistorySnapshotFrom(data: unknown, where: string, max
   const position = integer(fields, 'position', where, 0, maxPosition);
   const seen = new Set<string>();
   const accounts = listOf(fields.accounts, `${where}.accounts`).map((value, index) => {
-    const at = `${where}.accounts[${index}]`;
+    const at = (): string => `${where}.accounts[${index}]`;
     const account = fieldsOf(value, at);
     const accountId = text(account, 'accountId', at);
-    if (seen.has(accountId)) throw new UnreadableSnapshotError(`${at}.accountId repeats ${accountId}`);
+    if (seen.has(accountId)) throw new UnreadableSnapshotError(`${at()}.accountId repeats ${accountId}`);
     seen.add(accountId);
-    const transactions = listOf(account.transactions, `${at}.transactions`).map((row, rowIndex) => rowFrom(row, `${at}.transactions[${rowIndex}]`));
+    const transactions = listOf(account.transactions, () => `${at()}.transactions`).map((row, rowIndex) => rowFrom(row, () => `${at()}.transactions[${rowIndex}]`));
     return { accountId, transactions };
   });
   return { position, accounts };
 }
 
-function rowFrom(value: unknown, where: string): TransactionRow {
+function rowFrom(value: unknown, where: Where): TransactionRow {
   const fields = fieldsOf(value, where);
   return {
     transactionId: text(fields, 'transactionId', where),

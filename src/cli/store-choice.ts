@@ -1,0 +1,55 @@
+// Which event store a run uses, from its options and environment, decided before anything
+// connects: a mistyped mode or address is refused with the fix instead of being tried.
+
+import { UsageError } from './usage-error.ts';
+import type { GlobalOptions, Invocation } from './arguments.ts';
+
+export type StoreChoice = { readonly kind: 'memory' } | { readonly kind: 'grpc'; readonly address: string };
+
+export const DEFAULT_ADDRESS = '127.0.0.1:50051';
+
+const MODES: readonly string[] = ['memory', 'grpc'];
+
+/** A host name, an IPv4 address or a bracketed IPv6 one, then a port. */
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
+
+export function chooseStore(
+  options: Pick<GlobalOptions, 'memory' | 'addr'>,
+  environment: Readonly<Record<string, string | undefined>>,
+  command: Invocation['command'],
+): StoreChoice {
+  const mode = environment.EVENT_STORE_MODE ?? '';
+  if (mode !== '' && !MODES.includes(mode)) {
+    throw new UsageError(`EVENT_STORE_MODE is "${mode}"; it takes ${MODES.join(' or ')} (unset or empty: grpc)`);
+  }
+  const addr = options.addr === undefined ? undefined : hostAndPort(options.addr, '--addr');
+  if (options.memory || mode === 'memory') {
+    // Nothing but this process could append to its store, so watch would wait forever.
+    if (command === 'watch') {
+      const memory = options.memory ? '--memory' : 'EVENT_STORE_MODE=memory';
+      throw new UsageError(
+        `watch follows what other processes append, but with ${memory} the store lives inside this process, where nothing\n` +
+          'else can write to it. Drive and read a store of your own with `pnpm start -- --memory shell`, or start a server\n' +
+          '(`pnpm event-store`) and watch it while other terminals write to it.',
+        'watch',
+      );
+    }
+    return { kind: 'memory' };
+  }
+  const fromEnvironment = environment.EVENT_STORE_ADDR || undefined;
+  const address = addr ?? (fromEnvironment === undefined ? DEFAULT_ADDRESS : hostAndPort(fromEnvironment, 'EVENT_STORE_ADDR'));
+  return { kind: 'grpc', address };
+}
+
+/** `source` is what the address came from, so the message says which one to fix. */
+function hostAndPort(text: string, source: '--addr' | 'EVENT_STORE_ADDR'): string {
+  const port = Number(HOST_PORT.exec(text)?.[1] ?? Number.NaN);
+  if (port >= 1 && port <= 65_535) return text;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i;
+  const hint = scheme.test(text)
+    ? ` (without the scheme: ${text.replace(scheme, '').replace(/\/+$/, '')})`
+    : /^\d+$/.test(text)
+      ? ` (with a host: 127.0.0.1:${text})`
+      : '';
+  throw new UsageError(`${source} takes HOST:PORT, like ${DEFAULT_ADDRESS}, not "${text}"${hint}`);
+}

@@ -1,0 +1,36 @@
+// Read side: the read models the bank keeps, by the key the code reaches each one with. A
+// run may follow only some of them (the CLI loads only those its command asks), so a caller
+// asks for the ones it needs with needReadModels and gets them typed as present.
+
+import type { AccountSummaryProjection } from './account-summary/account-summary.ts';
+import type { TransactionHistoryProjection } from './transaction-history/transaction-history.ts';
+
+export interface ReadModels {
+  readonly accountSummaries: AccountSummaryProjection;
+  readonly transactionHistories: TransactionHistoryProjection;
+}
+
+export type ReadModelKey = keyof ReadModels;
+
+/** Each read model's name, as its projection, the trace and its saved file call it. */
+export const READ_MODEL_NAMES: { readonly [K in ReadModelKey]: string } = {
+  accountSummaries: 'AccountSummary',
+  transactionHistories: 'TransactionHistory',
+};
+
+export const READ_MODEL_KEYS: readonly ReadModelKey[] = ['accountSummaries', 'transactionHistories'];
+
+/** A read model asked for that this run did not wire: a slip in the choice of read models, not bad input. */
+export class ReadModelNotWiredError extends Error {}
+
+/** The read side with the read models named typed as present; throws if this run left one out. */
+export function needReadModels<Side extends Partial<ReadModels>, K extends ReadModelKey>(readSide: Side, ...keys: K[]): Side & Pick<ReadModels, K> {
+  if (hasReadModels(readSide, keys)) return readSide;
+  const missing = keys.filter((key) => readSide[key] === undefined).map((key) => READ_MODEL_NAMES[key]);
+  const are = missing.length === 1 ? 'is' : 'are';
+  throw new ReadModelNotWiredError(`${missing.join(' and ')} ${are} not wired in this run, which follows only the read models chosen for it`);
+}
+
+function hasReadModels<Side extends Partial<ReadModels>, K extends ReadModelKey>(readSide: Side, keys: readonly K[]): readSide is Side & Pick<ReadModels, K> {
+  return keys.every((key) => readSide[key] !== undefined);
+}

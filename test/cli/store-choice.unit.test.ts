@@ -1,0 +1,38 @@
+// Which event store a run uses, decided from --memory, --addr and the environment before
+// anything connects: only known modes, only HOST:PORT addresses, and no `watch` of a store
+// that nothing else can write to.
+
+import { describe, expect, it } from 'vitest';
+import { chooseStore } from '../../src/cli/store-choice.ts';
+import { UsageError } from '../../src/cli/usage-error.ts';
+
+const flags = { memory: false, addr: undefined };
+
+describe('chooseStore', () => {
+  it.each<[string, { memory: boolean; addr: string | undefined }, Record<string, string>, object]>([
+    ['the default server', flags, {}, { kind: 'grpc', address: '127.0.0.1:50051' }],
+    ['--addr', { ...flags, addr: 'localhost:6000' }, { EVENT_STORE_ADDR: 'ignored:1' }, { kind: 'grpc', address: 'localhost:6000' }],
+    ['EVENT_STORE_ADDR', flags, { EVENT_STORE_ADDR: '[::1]:6000' }, { kind: 'grpc', address: '[::1]:6000' }],
+    ['an empty EVENT_STORE_ADDR', flags, { EVENT_STORE_ADDR: '' }, { kind: 'grpc', address: '127.0.0.1:50051' }],
+    ['--memory', { ...flags, memory: true }, {}, { kind: 'memory' }],
+    ['EVENT_STORE_MODE=memory', flags, { EVENT_STORE_MODE: 'memory' }, { kind: 'memory' }],
+    ['EVENT_STORE_MODE=grpc', flags, { EVENT_STORE_MODE: 'grpc' }, { kind: 'grpc', address: '127.0.0.1:50051' }],
+    ['an empty EVENT_STORE_MODE', flags, { EVENT_STORE_MODE: '' }, { kind: 'grpc', address: '127.0.0.1:50051' }],
+  ])('takes %s', (_, options, environment, choice) => {
+    expect(chooseStore(options, environment, 'summary')).toEqual(choice);
+  });
+
+  it.each<[string, { memory: boolean; addr: string | undefined }, Record<string, string>, 'summary' | 'watch', string]>([
+    ['a mode in other letters', flags, { EVENT_STORE_MODE: 'Memory' }, 'summary', 'EVENT_STORE_MODE is "Memory"; it takes memory or grpc (unset or empty: grpc)'],
+    ['an unknown mode', flags, { EVENT_STORE_MODE: 'postgres' }, 'summary', 'EVENT_STORE_MODE is "postgres"; it takes memory or grpc'],
+    ['a URL for --addr', { ...flags, addr: 'http://127.0.0.1:50051' }, {}, 'summary', '--addr takes HOST:PORT, like 127.0.0.1:50051, not "http://127.0.0.1:50051" (without the scheme: 127.0.0.1:50051)'],
+    ['a port alone for --addr', { ...flags, addr: '50051' }, {}, 'summary', '--addr takes HOST:PORT, like 127.0.0.1:50051, not "50051" (with a host: 127.0.0.1:50051)'],
+    ['a port out of range', { ...flags, addr: 'localhost:70000' }, {}, 'summary', '--addr takes HOST:PORT'],
+    ['a URL in EVENT_STORE_ADDR', flags, { EVENT_STORE_ADDR: 'http://localhost:50051/' }, 'summary', 'EVENT_STORE_ADDR takes HOST:PORT, like 127.0.0.1:50051, not "http://localhost:50051/" (without the scheme: localhost:50051)'],
+    ['watch of --memory', { ...flags, memory: true }, {}, 'watch', 'watch follows what other processes append, but with --memory the store lives inside this process'],
+    ['watch of EVENT_STORE_MODE=memory', flags, { EVENT_STORE_MODE: 'memory' }, 'watch', 'with EVENT_STORE_MODE=memory the store lives inside this process'],
+  ])('refuses %s, saying which setting and how to fix it', (_, options, environment, command, message) => {
+    expect(() => chooseStore(options, environment, command)).toThrow(UsageError);
+    expect(() => chooseStore(options, environment, command)).toThrow(message);
+  });
+});
