@@ -18,15 +18,18 @@ import {
   IdempotencyKeyReusedError,
   InvalidRequestError,
 } from './errors.ts';
-import { EventStorage } from './in-memory-storage.ts';
-import { batchFingerprint, checkAppend, checkReadStream, checkSubscribe, pageSize } from './rules.ts';
+import { EventStorage, isSameBatch } from './in-memory-storage.ts';
+import { checkAppend, checkReadStream, checkSubscribe, pageSize } from './rules.ts';
 
 interface Stream {
   /** One object for the stream, shared by all its stored events. */
   readonly id: StreamId;
   readonly events: RecordedEvent[];
-  /** By idempotency key: the first answer, to replay it, and what batch it answered. */
-  readonly idempotency: Map<string, { readonly fingerprint: string; readonly lastVersion: number; readonly lastGlobalPosition: number }>;
+  /**
+   * By idempotency key: the versions the key's batch took and its answer. The batch itself
+   * is in `events`, so a retry is compared with it there: no fingerprint to compute or keep.
+   */
+  readonly idempotency: Map<string, { readonly expectedVersion: number; readonly lastVersion: number; readonly lastGlobalPosition: number }>;
 }
 
 interface Tenant {
@@ -55,11 +58,12 @@ export class InMemoryEventStore implements EventStore {
     // stream has moved on, which the version check below would otherwise refuse.
     const stream = tenant.streams.get(aggregateId);
     const key = request.idempotencyKey || undefined;
-    // Kept as 32 one-byte characters rather than 64 hex digits: one entry per command adds up.
-    const fingerprint = key === undefined ? '' : Buffer.from(batchFingerprint(request), 'hex').toString('latin1');
     const earlier = key === undefined ? undefined : stream?.idempotency.get(key);
-    if (earlier !== undefined) {
-      if (earlier.fingerprint === fingerprint) return { lastVersion: earlier.lastVersion, lastGlobalPosition: earlier.lastGlobalPosition };
+    if (stream !== undefined && earlier !== undefined) {
+      const answered = stream.events.slice(earlier.expectedVersion, earlier.lastVersion);
+      if (earlier.expectedVersion === request.expectedVersion && isSameBatch(request, stream.id, answered)) {
+        return { lastVersion: earlier.lastVersion, lastGlobalPosition: earlier.lastGlobalPosition };
+      }
       throw new IdempotencyKeyReusedError(`idempotency key ${request.idempotencyKey} was used for another batch`);
     }
 
@@ -92,7 +96,7 @@ export class InMemoryEventStore implements EventStore {
     }
 
     const result: AppendResult = { lastVersion: target.events.length, lastGlobalPosition: this.lastGlobalPosition };
-    if (key !== undefined) target.idempotency.set(key, { fingerprint, lastVersion: result.lastVersion, lastGlobalPosition: result.lastGlobalPosition });
+    if (key !== undefined) target.idempotency.set(key, { expectedVersion: request.expectedVersion, ...result });
     this.wake();
     return result;
   }

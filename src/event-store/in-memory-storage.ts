@@ -2,7 +2,7 @@
 // payloads copied into shared blocks, the few strings that repeat on every event (types,
 // content types, tenants) kept once, and each event one object of one fixed shape.
 
-import type { NewEvent, RecordedEvent, StreamId } from './event-store.ts';
+import type { AppendRequest, NewEvent, RecordedEvent, StreamId } from './event-store.ts';
 import { DEFAULT_CONTENT_TYPE } from './event-store.ts';
 
 /** Where an event lands: decided by the store, shared by every event of its stream. */
@@ -50,6 +50,25 @@ export class EventStorage {
   intern(text: string): string {
     return this.strings.intern(text);
   }
+}
+
+/**
+ * Whether a retried append is the batch its idempotency key first answered, by what
+ * `batchFingerprint` (rules.ts) covers: the stream, and each event's id, type, schema
+ * version, content type and payload bytes, in order. (The expected version is checked by
+ * the caller.) Client clocks and correlation ids may be restamped on a retry.
+ */
+export function isSameBatch(request: AppendRequest, stream: StreamId, stored: readonly RecordedEvent[]): boolean {
+  if (request.stream.aggregateType !== stream.aggregateType || request.events.length !== stored.length) return false;
+  return request.events.every((event, index) => {
+    const earlier = stored[index];
+    return earlier !== undefined
+      && event.eventId === earlier.eventId
+      && event.eventType === earlier.eventType
+      && event.eventVersion === earlier.eventVersion
+      && (event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType) === earlier.contentType
+      && Buffer.compare(event.payload, earlier.payload) === 0;
+  });
 }
 
 /**

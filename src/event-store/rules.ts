@@ -20,19 +20,21 @@ export function checkAppend(request: AppendRequest): void {
   if (request.events.length > MAX_EVENTS_PER_APPEND) {
     throw new LimitExceededError(`an append holds at most ${MAX_EVENTS_PER_APPEND} events, got ${request.events.length}`);
   }
-  checkText('request', [request.tenantId, request.stream.aggregateId, request.stream.aggregateType, request.idempotencyKey]);
-  const seen = new Set<string>();
+  checkText('request', request.tenantId, request.stream.aggregateId, request.stream.aggregateType, request.idempotencyKey);
+  // Every append passes through here: the checks allocate nothing on the way, and the
+  // words of an error are put together only when there is one.
+  const seen = request.events.length > 1 ? new Set<string>() : undefined;
   for (const [index, event] of request.events.entries()) {
-    const { eventId, eventType, contentType, contentSchema, correlationId, causationId, actorId, headers = {} } = event;
-    const text = [eventId, eventType, contentType, contentSchema, correlationId, causationId, actorId, ...Object.entries(headers).flat()];
-    checkText(`event ${index + 1}`, text);
-    if (event.eventId === '') throw new InvalidRequestError(`event ${index + 1}: event id is required`);
-    if (event.eventType === '') throw new InvalidRequestError(`event ${index + 1}: event type is required`);
+    const where = (): string => `event ${index + 1}`;
+    checkText(where, event.eventId, event.eventType, event.contentType, event.contentSchema, event.correlationId, event.causationId, event.actorId);
+    for (const name in event.headers) checkText(where, name, event.headers[name]);
+    if (event.eventId === '') throw new InvalidRequestError(`${where()}: event id is required`);
+    if (event.eventType === '') throw new InvalidRequestError(`${where()}: event type is required`);
     if (event.payload.byteLength > MAX_PAYLOAD_BYTES) {
-      throw new LimitExceededError(`event ${index + 1}: payload is ${event.payload.byteLength} bytes, at most ${MAX_PAYLOAD_BYTES}`);
+      throw new LimitExceededError(`${where()}: payload is ${event.payload.byteLength} bytes, at most ${MAX_PAYLOAD_BYTES}`);
     }
-    if (seen.has(event.eventId)) throw new DuplicateEventIdError(`event id ${event.eventId} appears twice in the batch`);
-    seen.add(event.eventId);
+    if (seen?.has(event.eventId) === true) throw new DuplicateEventIdError(`event id ${event.eventId} appears twice in the batch`);
+    seen?.add(event.eventId);
   }
   const lastVersion = request.expectedVersion + request.events.length;
   if (!Number.isSafeInteger(lastVersion)) throw new InvalidRequestError('stream version out of range');
@@ -41,14 +43,14 @@ export function checkAppend(request: AppendRequest): void {
 export function checkReadStream(request: ReadStreamRequest): void {
   if (request.tenantId === '') throw new MissingTenantError();
   if (request.aggregateId === '') throw new InvalidRequestError('aggregate id is required');
-  checkText('request', [request.tenantId, request.aggregateId]);
+  checkText('request', request.tenantId, request.aggregateId);
   checkCount('from version', request.fromVersion);
   checkCount('max count', request.maxCount);
 }
 
 export function checkSubscribe(request: SubscribeRequest): void {
   if (request.tenantId === '') throw new MissingTenantError();
-  checkText('request', [request.tenantId, request.aggregateIdPrefix]);
+  checkText('request', request.tenantId, request.aggregateIdPrefix);
   checkCount('from position', request.fromPosition);
 }
 
@@ -81,9 +83,11 @@ export function batchFingerprint(request: AppendRequest): string {
  * Text with a NUL character is refused by every store alike, because PostgreSQL cannot
  * store it: an event the memory store took must never be one the database would refuse.
  */
-function checkText(where: string, values: ReadonlyArray<string | undefined>): void {
-  if (values.some((value) => value?.includes('\u0000'))) {
-    throw new InvalidRequestError(`${where}: text may not contain the NUL character`);
+function checkText(where: string | (() => string), ...values: ReadonlyArray<string | undefined>): void {
+  for (const value of values) {
+    if (value?.includes('\u0000') === true) {
+      throw new InvalidRequestError(`${typeof where === 'string' ? where : where()}: text may not contain the NUL character`);
+    }
   }
 }
 

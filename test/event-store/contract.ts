@@ -133,6 +133,20 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       await store().append({ tenantId, stream: account('a-2'), expectedVersion: 0, idempotencyKey: 'k', events: [newEvent()] });
     });
 
+    it('takes a batch with the same ids but other bytes under a used key for another batch', async () => {
+      const tenantId = newTenant();
+      const event = newEvent();
+      const batch = { tenantId, stream: account('a-1'), expectedVersion: 0, idempotencyKey: 'k', events: [event] };
+      await store().append(batch);
+      const altered = { ...batch, events: [{ ...event, payload: Buffer.from('{"amountCents":2}') }] };
+      expect(await failure(store().append(altered))).toBeInstanceOf(IdempotencyKeyReusedError);
+      const retyped = { ...batch, events: [{ ...event, eventType: 'Other' }] };
+      expect(await failure(store().append(retyped))).toBeInstanceOf(IdempotencyKeyReusedError);
+      // Restamped metadata is not part of the batch: still the same one, answered as before.
+      expect(await store().append({ ...batch, events: [{ ...event, clientTimestampMs: 42 }] })).toMatchObject({ lastVersion: 1 });
+      expect(await versions(store(), tenantId, 'a-1')).toEqual([1]);
+    });
+
     it('refuses an event id already stored for the tenant, but not one of another tenant', async () => {
       const tenantId = newTenant();
       const event = newEvent();
