@@ -125,6 +125,7 @@ export async function memoryCatchUpRows(report: Report, address: string, floors:
         value: await catchUpRate(reader, filled.tenantId, count),
         unit: 'per_s',
         floor: { label: 'bare gRPC stream', value: streamPerS },
+        target: { on: 'ratio', op: '>=', bound: 0.8 },
       });
     } finally {
       await reader.close();
