@@ -23,6 +23,7 @@ export class Tracer {
   private startedAt = 0;
   private appendedAt: number | undefined;
   private projected: Projected[] = [];
+  private readModelsStartShown = false;
 
   constructor(
     private readonly print: (line: string) => void,
@@ -103,8 +104,13 @@ export class Tracer {
     this.row('read side', description);
   }
 
-  /** Where the read models started this run: a checkpoint, or position 1 and why. */
+  /**
+   * Where the read models started this run: a checkpoint, or position 1 and why. Said by
+   * the first traced command only: in the shell, later ones find the read models live.
+   */
   readModelsStart(description: string): void {
+    if (!this.active || this.readModelsStartShown) return;
+    this.readModelsStartShown = true;
     this.row('', description);
   }
 

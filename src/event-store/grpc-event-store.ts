@@ -59,6 +59,10 @@ const CHANNEL_OPTIONS = {
   // which servers of other implementations may take for abuse.
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
+  // How much the server may send before this client acknowledges it: HTTP/2's default of
+  // 64 KiB is some 160 events, after which a catch-up waits a round trip for each window;
+  // 1 MiB keeps the server busy (and costs at most that much buffered here).
+  'grpc-node.flow_control_window': 1024 * 1024,
 };
 /** Subscribe failures worth a reconnect: the server or the network went away, not a refusal. */
 const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED]);
