@@ -129,14 +129,19 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         const expectedVersion = known.version;
         return { status: 'accepted', events: decision.events, expectedVersion, eventsRead, lastVersion, lastGlobalPosition, attempts: attempt };
       } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= retry.maxAttempts) {
+        // A remembered state that another writer moved on is not a lost race: the plain
+        // handler would have read the stream first. Read on and decide again, uncounted.
+        const staleCache = error instanceof ConcurrencyError && !fresh;
+        if (!(error instanceof ConcurrencyError) || (!staleCache && attempt >= retry.maxAttempts)) {
           // Perhaps appended, perhaps not: the next command on this stream reads it afresh.
           cache?.forget(stream.aggregateId);
           throw error;
         }
         observe({ step: 'conflict', expectedVersion: known.version, actualVersion: error.actualVersion, attempt });
-        attempt++;
-        await sleep(jitter(retry, attempt));
+        if (!staleCache) {
+          attempt++;
+          await sleep(jitter(retry, attempt));
+        }
         known = await readOn(known, 'conflict');
         fresh = true;
       }

@@ -12,7 +12,7 @@ import { readWholeStream } from '../../src/event-store/event-store.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { newId } from '../../src/ids.ts';
 import { createCommandHandler } from '../../src/write-side/command-handler.ts';
-import type { CommandHandler, CommandOutcome } from '../../src/write-side/command-handler.ts';
+import type { CommandHandler, CommandOutcome, RetryPolicy } from '../../src/write-side/command-handler.ts';
 import { StateCache } from '../../src/write-side/state-cache.ts';
 
 const ACCOUNTS = ['a', 'b', 'c'] as const;
@@ -77,6 +77,17 @@ describe('the state cache', () => {
     expect(refusals).toBeLessThan(decisions.length);
   });
 
+  it('spends no retry on a remembered state that another writer moved on', async () => {
+    const store = new InMemoryEventStore();
+    // One attempt in all: a handler that counted its stale cache as a lost race would give up.
+    const cached = handler(store, true, { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
+    const other = handler(store, false);
+    await cached({ type: 'OpenAccount', data: { accountId: 'a', customerId: 'c-1', accountType: 'Checking', initialBalanceCents: 0 } });
+    await other({ type: 'DepositMoney', data: { accountId: 'a', transactionId: 'tx-1', amountCents: 5_00, description: 'elsewhere' } });
+    const outcome = await cached({ type: 'DepositMoney', data: { accountId: 'a', transactionId: 'tx-2', amountCents: 1_00, description: 'here' } });
+    expect(outcome).toMatchObject({ status: 'accepted', expectedVersion: 2, lastVersion: 3, attempts: 1 });
+  });
+
   it('forgets the least recently used stream first', () => {
     const cache = new StateCache<string>(2);
     cache.remember('a', { state: 'A', version: 1 });
@@ -90,7 +101,11 @@ describe('the state cache', () => {
 
 // ---- fixtures -------------------------------------------------------------------------
 
-function handler(store: EventStore, withCache: boolean): CommandHandler<BankAccountCommand, BankAccountEvent, BankAccountRejection> {
+function handler(
+  store: EventStore,
+  withCache: boolean,
+  retry: RetryPolicy = { maxAttempts: 50, baseDelayMs: 0, maxDelayMs: 0 },
+): CommandHandler<BankAccountCommand, BankAccountEvent, BankAccountRejection> {
   return createCommandHandler({
     store,
     tenantId: 'tenant-1',
@@ -100,7 +115,7 @@ function handler(store: EventStore, withCache: boolean): CommandHandler<BankAcco
     decode,
     newEventId: newId,
     now: () => 0,
-    retry: { maxAttempts: 50, baseDelayMs: 0, maxDelayMs: 0 },
+    retry,
     ...(withCache ? { cache: new StateCache<BankAccountState>(16) } : {}),
   });
 }
