@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { AppendRequest, ReadStreamRequest, SubscribeRequest } from './event-store.ts';
-import { MAX_EVENTS_PER_APPEND, MAX_PAGE_SIZE, MAX_PAYLOAD_BYTES } from './event-store.ts';
+import { DEFAULT_CONTENT_TYPE, MAX_EVENTS_PER_APPEND, MAX_PAGE_SIZE, MAX_PAYLOAD_BYTES } from './event-store.ts';
 import {
   DuplicateEventIdError,
   InvalidRequestError,
@@ -72,7 +72,9 @@ export function batchFingerprint(request: AppendRequest): string {
   const hash = createHash('sha256');
   let text = field(request.stream.aggregateType) + field(request.stream.aggregateId) + field(String(request.expectedVersion));
   for (const event of request.events) {
-    text += field(event.eventId) + field(event.eventType) + field(String(event.eventVersion)) + field(event.contentType);
+    // The content type as stored: an empty one is the default, in every store alike.
+    const contentType = event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType;
+    text += field(event.eventId) + field(event.eventType) + field(String(event.eventVersion)) + field(contentType);
     hash.update(`${text}${event.payload.byteLength}:`, 'utf8').update(event.payload);
     text = '';
   }

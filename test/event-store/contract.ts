@@ -142,8 +142,12 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       expect(await failure(store().append(altered))).toBeInstanceOf(IdempotencyKeyReusedError);
       const retyped = { ...batch, events: [{ ...event, eventType: 'Other' }] };
       expect(await failure(store().append(retyped))).toBeInstanceOf(IdempotencyKeyReusedError);
-      // Restamped metadata is not part of the batch: still the same one, answered as before.
+      // Restamped metadata is not part of the batch: still the same one, answered as before;
+      // so is an empty content type, which every store takes for the default.
       expect(await store().append({ ...batch, events: [{ ...event, clientTimestampMs: 42 }] })).toMatchObject({ lastVersion: 1 });
+      const untyped = { ...batch, idempotencyKey: 'k2', stream: account('a-2'), events: [{ ...newEvent(), contentType: '' }] };
+      const first = await store().append(untyped);
+      expect(await store().append({ ...untyped, events: [{ ...untyped.events[0]!, contentType: 'application/octet-stream' }] })).toEqual(first);
       expect(await versions(store(), tenantId, 'a-1')).toEqual([1]);
     });
 
