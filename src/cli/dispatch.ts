@@ -25,7 +25,7 @@ export async function dispatch(session: Session, invocation: Invocation, options
       session.out.line(invocation.topic === undefined ? toolHelp() : subcommandHelp(invocation.topic));
       return EXIT.done;
     case 'walkthrough':
-      await runWalkthrough({ bank: needReadModels(session.bank, ...READ_MODEL_KEYS), storeDescription: session.storeDescription, newId: session.newId, print: session.out.line });
+      await runWalkthrough({ bank: needReadModels(session.bank, ...READ_MODEL_KEYS), store: session.store, tenantId: session.tenantId, storeDescription: session.storeDescription, newId: session.newId, print: session.out.line });
       return EXIT.done;
     case 'open':
     case 'deposit':

@@ -3,6 +3,7 @@
 // prints comes from a real command or query against the store it was given.
 
 import type { BankAccountCommand } from '../domain/bank-account.ts';
+import type { EventStore } from '../event-store/event-store.ts';
 import { formatCents } from '../domain/money.ts';
 import { getAccountsByCustomer, getAccountSummary } from '../read-side/account-summary/queries.ts';
 import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
@@ -13,12 +14,15 @@ import { describeRejection } from './messages.ts';
 
 export interface WalkthroughOptions {
   readonly bank: Bank;
+  /** The store itself, to show one event as it is kept there. */
+  readonly store: EventStore;
+  readonly tenantId: string;
   readonly storeDescription: string;
   readonly newId: () => string;
   readonly print: (line?: string) => void;
 }
 
-export async function runWalkthrough({ bank, storeDescription, newId, print }: WalkthroughOptions): Promise<void> {
+export async function runWalkthrough({ bank, store, tenantId, storeDescription, newId, print }: WalkthroughOptions): Promise<void> {
   const customerId = `customer-${newId().slice(-12)}`;
   const checking = newId();
   const savings = newId();
@@ -53,6 +57,14 @@ export async function runWalkthrough({ bank, storeDescription, newId, print }: W
   await send('DepositMoney   checking, 500.00 "Salary deposit"', { type: 'DepositMoney', data: money(50_000, 'Salary deposit', checking) });
   await send('WithdrawMoney  checking, 200.00 "ATM withdrawal"', { type: 'WithdrawMoney', data: money(20_000, 'ATM withdrawal', checking) });
   await send('DepositMoney   savings, 1000.00 "Bonus deposit"', { type: 'DepositMoney', data: money(100_000, 'Bonus deposit', savings) });
+
+  const [salary] = (await store.readStream({ tenantId, aggregateId: checking, fromVersion: 2, maxCount: 1, direction: 'forward' })).events;
+  if (salary !== undefined) {
+    print('  One of them as the store keeps it, the salary deposit: where it sits, what it is, its payload.');
+    print(`    log position ${salary.globalPosition} · stream ${salary.stream.aggregateType}/${salary.stream.aggregateId} · version ${salary.version}`);
+    print(`    ${salary.eventType} (schema version ${salary.eventVersion}, ${salary.contentType}) · recorded ${new Date(salary.recordedAtMs).toISOString()}`);
+    print(`    ${Buffer.from(salary.payload).toString('utf8')}`);
+  }
 
   print();
   print('Step 2 · From events to read models');
@@ -90,7 +102,12 @@ export async function runWalkthrough({ bank, storeDescription, newId, print }: W
   await send('CloseAccount   savings, "Customer request"', { type: 'CloseAccount', data: { accountId: savings, reason: 'Customer request' } });
   await bank.projector.waitFor(lastPositions[0]!);
   print('  GetAccountSummary(savings)');
-  printSummary(print, getAccountSummary(bank.accountSummaries, { accountId: savings }));
+  const closed = getAccountSummary(bank.accountSummaries, { accountId: savings });
+  printSummary(print, closed);
+  if (closed !== undefined) {
+    print(`  AccountClosed records the final balance, ${formatCents(closed.balanceCents)}: the bank is assumed to pay it out`);
+    print('  to the customer, outside this example; the closed account keeps the figure as history.');
+  }
 
   print();
   print('Step 6 · What this showed');

@@ -15,6 +15,11 @@ describe('pnpm start -- --memory', () => {
     expect(out).toContain('refused: Insufficient funds: balance 1300.00, asked 5000.00');
     expect(out).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Closed/);
     expect(out).toContain('Read models caught up to log position 5');
+    // One stored event in full: where it sits, what it is, and its payload as stored.
+    expect(out).toMatch(/log position 3 · stream BankAccount\/\S+ · version 2/);
+    expect(out).toMatch(/MoneyDeposited \(schema version 1, application\/json\) · recorded \d{4}-\d\d-\d\dT[\d:.]+Z/);
+    expect(out).toMatch(/\{"accountId":"[^"]+","transactionId":"[^"]+","amountCents":50000,"description":"Salary deposit","balanceAfterCents":150000\}/);
+    expect(out).toContain('AccountClosed records the final balance, 6000.00: the bank is assumed to pay it out');
   });
 
   it('also takes --memory without the separator, and EVENT_STORE_MODE=memory', async () => {
