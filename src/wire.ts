@@ -40,6 +40,11 @@ export interface PartialReadSide extends Partial<ReadModels> {
 export type Bank<Side extends PartialReadSide = ReadSide> = Side & {
   /** The write side's entry: send a command, get the new events or the rule that refused it. */
   readonly handle: BankCommandHandler;
+  /**
+   * Another write side over the same store, with a state cache of its own, as a second
+   * process (a second teller) would have: what the walkthrough races against `handle`.
+   */
+  anotherWriter(observe?: (step: BankCommandStep) => void): BankCommandHandler;
   /** Replays the log into fresh read models, all of them, as if the live ones had been thrown away. */
   rebuild(options?: Pick<ReadSideOptions, 'until' | 'onApplied'>): Promise<ReadSide>;
   /** Stops the projector; the store is the caller's to close. */
@@ -74,24 +79,27 @@ export function wireBank(options: BankOptions & ChosenReadModels): Bank<PartialR
 export function wireBank(options: BankOptions): Bank;
 export function wireBank(options: BankOptions & Partial<ChosenReadModels>): Bank<PartialReadSide> {
   const { store, tenantId, newId = newUuidV7, now = Date.now, stateCacheSize = DEFAULT_STATE_CACHE_SIZE } = options;
-  const handle = createCommandHandler({
-    store,
-    tenantId,
-    decider: bankAccount,
-    streamOf: (command: BankAccountCommand) => accountStream(command.data.accountId),
-    encode,
-    decode,
-    newEventId: newId,
-    now,
-    ...(stateCacheSize === 0 ? {} : { cache: new StateCache(stateCacheSize) }),
-    ...(options.observeCommands === undefined ? {} : { observe: options.observeCommands }),
-  });
+  const writeSide = (observe: ((step: BankCommandStep) => void) | undefined): BankCommandHandler =>
+    createCommandHandler({
+      store,
+      tenantId,
+      decider: bankAccount,
+      streamOf: (command: BankAccountCommand) => accountStream(command.data.accountId),
+      encode,
+      decode,
+      newEventId: newId,
+      now,
+      ...(stateCacheSize === 0 ? {} : { cache: new StateCache(stateCacheSize) }),
+      ...(observe === undefined ? {} : { observe }),
+    });
+  const handle = writeSide(options.observeCommands);
   const { readModels = READ_MODEL_KEYS } = options;
   const readSide = wireReadSide({ ...options, readModels });
   // With no read model to feed (the CLI's `events`), there is nothing to follow.
   if (readModels.length > 0) readSide.projector.start();
   return {
     handle,
+    anotherWriter: writeSide,
     ...readSide,
     rebuild: (replay = {}) => rebuildReadSide({ store, tenantId, ...replay }),
     stop: () => readSide.projector.stop(),

@@ -2,6 +2,7 @@
 // models, queries on the read side, a refused command, a closed account. Every number it
 // prints comes from a real command or query against the store it was given.
 
+import { unreachable } from '../domain/bank-account.ts';
 import type { BankAccountCommand } from '../domain/bank-account.ts';
 import type { EventStore } from '../event-store/event-store.ts';
 import { formatCents } from '../domain/money.ts';
@@ -9,8 +10,9 @@ import { getAccountsByCustomer, getAccountSummary } from '../read-side/account-s
 import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
 import { getTransactionHistory } from '../read-side/transaction-history/queries.ts';
 import { sameReadModels } from '../wire.ts';
-import type { Bank } from '../wire.ts';
+import type { Bank, BankCommandStep } from '../wire.ts';
 import { describeRejection } from './messages.ts';
+import { describeEvent } from './trace.ts';
 
 export interface WalkthroughOptions {
   readonly bank: Bank;
@@ -89,7 +91,11 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
 
   print();
   print('Step 4 · A business rule says no');
-  const overdraft = await bank.handle({ type: 'WithdrawMoney', data: money(500_000, 'Overdraft attempt', checking) });
+  // A second write side, as another process would have, with a state cache of its own: it
+  // meets the account here and races this program's own write side for it in step 5.
+  const tellerSteps: BankCommandStep[] = [];
+  const secondTeller = bank.anotherWriter((step) => tellerSteps.push(step));
+  const overdraft = await secondTeller({ type: 'WithdrawMoney', data: money(500_000, 'Overdraft attempt', checking) });
   print('  WithdrawMoney  checking, 5000.00 "Overdraft attempt"');
   if (overdraft.status === 'accepted') throw new Error('the overdraft was accepted: the rules are broken');
   print(`  → refused: ${describeRejection(overdraft.rejection)}`);
@@ -97,7 +103,20 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
   printSummary(print, getAccountSummary(bank.accountSummaries, { accountId: checking }));
 
   print();
-  print('Step 5 · Closing an account');
+  print('Step 5 · Two writers, one account: optimistic concurrency');
+  print('  Two write sides, say two tellers, each remember the checking account at version 3,');
+  print('  balance 1300.00. Teller 1 withdraws 1000.00; then teller 2 withdraws 500.00.');
+  tellerSteps.length = 0;
+  await send('teller 1: WithdrawMoney checking, 1000.00 "Rent"', { type: 'WithdrawMoney', data: money(100_000, 'Rent', checking) });
+  const raced = await secondTeller({ type: 'WithdrawMoney', data: money(50_000, 'Car repair', checking) });
+  print('  teller 2: WithdrawMoney checking, 500.00 "Car repair"');
+  for (const line of describeRace(tellerSteps)) print(`    ${line}`);
+  if (raced.status === 'accepted') throw new Error('both withdrawals were accepted: the expected version did not hold');
+  print('  The store took only the append made against the stream\'s real version: without that check');
+  print('  both withdrawals would be stored, 1500.00 taken from 1300.00.');
+
+  print();
+  print('Step 6 · Closing an account');
   lastPositions.length = 0;
   await send('CloseAccount   savings, "Customer request"', { type: 'CloseAccount', data: { accountId: savings, reason: 'Customer request' } });
   await bank.projector.waitFor(lastPositions[0]!);
@@ -110,7 +129,7 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
   }
 
   print();
-  print('Step 6 · What this showed');
+  print('Step 7 · What this showed');
   const rebuilt = await bank.rebuild();
   const same = sameReadModels(rebuilt, bank);
   print(`  (Just now, fresh read models were rebuilt from the whole log, up to position ${rebuilt.projector.position}:`);
@@ -120,7 +139,8 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
   print('  3. A projector turns the event log into read models shaped for each question.');
   print('  4. Queries read those models alone; they trail the writes by a moment (eventual consistency).');
   print('  5. A refused command writes nothing, so nothing downstream changes.');
-  print('  6. Read models can be thrown away and rebuilt from the log at any time.');
+  print('  6. Two writers cannot both spend the same money: the loser of the race decides again.');
+  print('  7. Read models can be thrown away and rebuilt from the log at any time.');
 }
 
 function printSummary(print: (line: string) => void, summary: AccountSummary | undefined): void {
@@ -130,4 +150,26 @@ function printSummary(print: (line: string) => void, summary: AccountSummary | u
   }
   const count = `${summary.transactionCount} transaction${summary.transactionCount === 1 ? '' : 's'}`;
   print(`    ${summary.accountType.padEnd(9)} balance ${formatCents(summary.balanceCents).padStart(9)} · ${count} · ${summary.status}`);
+}
+
+/** Teller 2's path through the race, from the steps its command handler reported. */
+function describeRace(steps: readonly BankCommandStep[]): string[] {
+  return steps.flatMap((step): string[] => {
+    switch (step.step) {
+      case 'cached':
+        return [`decides on the state it remembers, at version ${step.version}`];
+      case 'decided':
+        return [`→ ${step.events.map(describeEvent).join('; ')}`];
+      case 'conflict':
+        return [`append refused: expected version ${step.expectedVersion}, the stream is at ${step.actualVersion} (teller 1 got there first)`];
+      case 'read':
+        return [`reads the ${step.eventsRead} event${step.eventsRead === 1 ? '' : 's'} after version ${step.afterVersion} and decides again`];
+      case 'refused':
+        return [`→ refused: ${describeRejection(step.rejection)}`];
+      case 'appended':
+        return [`→ appended at version ${step.lastVersion}`];
+      default:
+        return unreachable(step);
+    }
+  });
 }

@@ -17,6 +17,7 @@ describe('pnpm start against pnpm event-store', () => {
       expect(result.stdout).toMatch(/Checking\s+balance\s+1300\.00 · 2 transactions · Open/);
       expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Open/);
       expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Closed/);
+      expect(result.stdout).toMatch(/append refused: expected version 3, the stream is at 4[\s\S]*→ refused: Insufficient funds: balance 300\.00, asked 500\.00/);
     } finally {
       await server.stop('SIGKILL');
     }

@@ -20,6 +20,12 @@ describe('pnpm start -- --memory', () => {
     expect(out).toMatch(/MoneyDeposited \(schema version 1, application\/json\) · recorded \d{4}-\d\d-\d\dT[\d:.]+Z/);
     expect(out).toMatch(/\{"accountId":"[^"]+","transactionId":"[^"]+","amountCents":50000,"description":"Salary deposit","balanceAfterCents":150000\}/);
     expect(out).toContain('AccountClosed records the final balance, 6000.00: the bank is assumed to pay it out');
+    // Two write sides race for one account: the loser's append is refused, it reads the
+    // winner's event, decides again and is refused by the rule.
+    expect(out).toMatch(/teller 1: WithdrawMoney checking, 1000\.00 "Rent"\s+→ MoneyWithdrawn \(stream version 4, log position 6\)/);
+    const race = out.slice(out.indexOf('teller 2:'));
+    expect(race).toMatch(/decides on the state it remembers, at version 3\n\s+→ MoneyWithdrawn \(500\.00, balance after 800\.00\)\n\s+append refused: expected version 3, the stream is at 4/);
+    expect(race).toMatch(/reads the 1 event after version 3 and decides again\n\s+→ refused: Insufficient funds: balance 300\.00, asked 500\.00/);
   });
 
   it('also takes --memory without the separator, and EVENT_STORE_MODE=memory', async () => {
