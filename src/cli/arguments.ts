@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { unreachable } from '../domain/bank-account.ts';
 import { parseAmount, InvalidAmountError } from '../domain/money.ts';
 import { didYouMean } from './did-you-mean.ts';
-import { SUBCOMMANDS } from './help.ts';
+import { SUBCOMMANDS, TRACED } from './help.ts';
 import type { OptionName, SubcommandName } from './help.ts';
 import { checkOptions, NEGATIVE, noSign } from './option-mistakes.ts';
 import { UsageError } from './usage-error.ts';
@@ -83,6 +83,7 @@ export function parseCommandLine(argv: readonly string[]): { global: GlobalOptio
     fresh: values.fresh === true,
   };
   const [name, ...rest] = positionals;
+  if (name === undefined && global.trace && values.help !== true) throw new UsageError('the walkthrough does not take --trace: it prints each step itself');
   if (name === undefined) return { global, invocation: values.help ? { command: 'help' } : { command: 'walkthrough' } };
   if (name === 'help') return { global, invocation: { command: 'help', ...(rest[0] === undefined ? {} : { topic: subcommandNamed(rest[0]) }) } };
 
@@ -96,6 +97,7 @@ export function parseCommandLine(argv: readonly string[]): { global: GlobalOptio
     }
   }
   if (global.json && !spec.readsJson) throw new UsageError(`${spec.name} does not take --json`, spec.name);
+  if (global.trace && !TRACED.includes(spec.name)) throw new UsageError(`${spec.name} does not take --trace`, spec.name);
   const required = spec.positionals.filter((positional) => !positional.startsWith('['));
   if (rest.length < required.length) {
     throw new UsageError(`${spec.name} needs ${required.join(' and ')}`, spec.name);

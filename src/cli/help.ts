@@ -35,6 +35,9 @@ export const SUBCOMMANDS: readonly SubcommandSpec[] = [
   spec('shell', 'tool', [], [], 'shell', 'an interactive prompt taking these commands; with --memory, its store lives as long as the shell', 'shell'),
 ];
 
+/** The commands --trace follows through CQRS (a shell started with --trace traces its lines). */
+export const TRACED: readonly SubcommandName[] = ['open', 'deposit', 'withdraw', 'close', 'summary', 'history', 'accounts', 'shell'];
+
 function spec(
   name: SubcommandName,
   side: SubcommandSpec['side'],
@@ -74,7 +77,7 @@ export function toolHelp(context: HelpContext = 'command line'): string {
 ${commands}
   ${'help [COMMAND]'.padEnd(width)}  this help, or one command's
 
-Any line takes --trace (the CQRS path) and --debug; the reading commands take --json.
+${traceAndJsonHelp(offered.map((s) => s.name))} Any line takes --debug.
 The store and tenant were chosen when the shell started.
 
 ${exitCodes(context)}
@@ -94,7 +97,8 @@ Options:
   --addr HOST:PORT the gRPC event store server (or EVENT_STORE_ADDR; default 127.0.0.1:50051)
   --tenant ID      the tenant to work in (or EVENT_STORE_TENANT; default example-tenant)
   --trace          show the CQRS path: stream read, decision, append, projections, query
-  --json           machine-readable output for the reading commands (cents and dollars)
+  --json           machine-readable output, amounts in cents and in dollars
+                   ${traceAndJsonHelp(SUBCOMMANDS.map((s) => s.name)).replace('. ', '.\n                   ')}
   --debug          show stack traces of unexpected errors
   --fresh          replay the log from position 1 instead of resuming the saved read
                    models, and leave the saved files as they are (neither read nor written)
@@ -128,10 +132,11 @@ export function subcommandHelp(name: SubcommandName, context: HelpContext = 'com
   const found = SUBCOMMANDS.find((s) => s.name === name);
   if (found === undefined) return toolHelp(context);
   const json = found.readsJson ? '\n  --json   machine-readable output' : '';
+  const trace = TRACED.includes(found.name) ? '--trace, ' : '';
   const prefix = context === 'shell' ? '' : 'pnpm start -- ';
   const options = context === 'shell'
-    ? 'Also takes --trace and --debug.'
-    : "Also takes the tool's options (--memory, --addr, --tenant, --trace, --debug, --fresh).";
+    ? `Also takes ${trace}--debug.`
+    : `Also takes the tool's options (--memory, --addr, --tenant, ${trace}--debug, --fresh).`;
   return `Usage: ${prefix}${found.usage}
 
 ${found.summary} (${found.side}).
@@ -142,4 +147,11 @@ Example:
 
 ${exitCodes(context)}
 `;
+}
+
+/** Which commands --trace and --json apply to, said from the table the parser checks. */
+function traceAndJsonHelp(names: readonly SubcommandName[]): string {
+  const traced = names.filter((name) => TRACED.includes(name));
+  const json = names.filter((name) => SUBCOMMANDS.some((s) => s.name === name && s.readsJson));
+  return `--trace applies to ${traced.join(', ')}. --json to ${json.join(', ')}.`;
 }

@@ -138,6 +138,7 @@ describe('bad input', () => {
     ['a shortened option', ['deposit', 'acc-1', '5', '--desc', 'x'], 2, /unknown option --desc; did you mean --description\?/],
     ["another command's option", ['close', 'acc-1', '--customer', 'x'], 2, /close does not take --customer/],
     ['--json on a write', ['deposit', 'acc-1', '5', '--json'], 2, /deposit does not take --json/],
+    ['--trace on a command that has no CQRS path to show', ['--trace', 'events'], 2, /events does not take --trace/],
     ['an extra argument', ['close', 'acc-1', 'acc-2'], 2, /unexpected "acc-2"/],
     ['an empty tenant', ['--tenant', '', 'summary', 'acc-1'], 2, /--tenant needs a value/],
   ])('refuses %s', async (_, args, code, message) => {
