@@ -58,6 +58,8 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
   });
   await send('DepositMoney   checking, 500.00 "Salary deposit"', { type: 'DepositMoney', data: money(50_000, 'Salary deposit', checking) });
   await send('WithdrawMoney  checking, 200.00 "ATM withdrawal"', { type: 'WithdrawMoney', data: money(20_000, 'ATM withdrawal', checking) });
+  // Held back for step 2, which queries before the read side has seen this deposit.
+  const release = bank.projector.hold();
   await send('DepositMoney   savings, 1000.00 "Bonus deposit"', { type: 'DepositMoney', data: money(100_000, 'Bonus deposit', savings) });
 
   const [salary] = (await store.readStream({ tenantId, aggregateId: checking, fromVersion: 2, maxCount: 1, direction: 'forward' })).events;
@@ -71,9 +73,17 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
   print();
   print('Step 2 · From events to read models');
   print('  The projector follows the event log on its own and updates the read models, so the');
-  print('  read side is eventually consistent. We wait until it has seen our last event.');
+  print('  read side is eventually consistent. Asked before it has seen the last deposit');
+  print('  (we held the projector back for a moment, as a busy one would be), a query answers');
+  print('  from what it has seen so far:');
   const lastPosition = Math.max(...lastPositions);
+  const before = getAccountSummary(bank.accountSummaries, { accountId: savings });
+  print(`    GetAccountSummary(savings): balance ${before === undefined ? '(none yet)' : formatCents(before.balanceCents)}, read models at position ${bank.projector.position}, the log at ${lastPosition}`);
+  print('  Reading your own write means waiting for the position the append returned:');
+  release();
   await bank.projector.waitFor(lastPosition);
+  const after = getAccountSummary(bank.accountSummaries, { accountId: savings });
+  print(`    GetAccountSummary(savings): balance ${after === undefined ? '(none)' : formatCents(after.balanceCents)}, read models at position ${bank.projector.position}`);
   print(`  Read models caught up to log position ${bank.projector.position}:`);
   print(`  AccountSummary at ${bank.accountSummaries.position}, TransactionHistory at ${bank.transactionHistories.position}; this run added ${lastPositions.length} events.`);
 

@@ -48,6 +48,8 @@ export class Projector {
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
   private failure: ProjectorStoppedError | undefined;
+  private held: Promise<void> | undefined;
+  private release: () => void = () => {};
   private markCaughtUp: () => void = () => {};
   private failCaughtUp: (error: Error) => void = () => {};
   private markFailed: (error: Error) => void = () => {};
@@ -87,6 +89,7 @@ export class Projector {
           continue;
         }
         const recorded = message.event;
+        if (this.held !== undefined) await this.held;
         if (until?.(recorded) === false) {
           this.markCaughtUp();
           return;
@@ -110,6 +113,19 @@ export class Projector {
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /**
+   * Holds the read models back until the returned function is called: new events wait in
+   * the subscription meanwhile, as behind a busy or distant projector. The walkthrough uses
+   * it to show a query answered before the read side has caught up.
+   */
+  hold(): () => void {
+    if (this.held === undefined) this.held = new Promise((resolve) => (this.release = resolve));
+    return () => {
+      this.held = undefined;
+      this.release();
+    };
   }
 
   // ---- where the read models stand, and waiting for them ------------------------------

@@ -17,6 +17,7 @@ describe('pnpm start against pnpm event-store', () => {
       expect(result.stdout).toMatch(/Checking\s+balance\s+1300\.00 · 2 transactions · Open/);
       expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Open/);
       expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Closed/);
+      expectStaleReadThenFresh(result.stdout);
       expect(result.stdout).toMatch(/append refused: expected version 3, the stream is at 4[\s\S]*→ refused: Insufficient funds: balance 300\.00, asked 500\.00/);
     } finally {
       await server.stop('SIGKILL');
@@ -35,3 +36,11 @@ describe('pnpm start against pnpm event-store', () => {
     expect(said).toContain('no answer within 3000 ms');
   });
 });
+
+/** Step 2: a query before the read side saw the last deposit, then one after waiting for it. */
+function expectStaleReadThenFresh(out: string): void {
+  const stale = /GetAccountSummary\(savings\): balance 5000\.00, read models at position (\d+), the log at (\d+)/.exec(out);
+  expect(stale, out).not.toBeNull();
+  expect(Number(stale?.[1])).toBeLessThan(Number(stale?.[2]));
+  expect(out).toMatch(new RegExp(`GetAccountSummary\\(savings\\): balance 6000\\.00, read models at position ${stale?.[2]}\\b`));
+}

@@ -15,6 +15,7 @@ describe('pnpm start -- --memory', () => {
     expect(out).toContain('refused: Insufficient funds: balance 1300.00, asked 5000.00');
     expect(out).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Closed/);
     expect(out).toContain('Read models caught up to log position 5');
+    expectStaleReadThenFresh(out);
     // One stored event in full: where it sits, what it is, and its payload as stored.
     expect(out).toMatch(/log position 3 · stream BankAccount\/\S+ · version 2/);
     expect(out).toMatch(/MoneyDeposited \(schema version 1, application\/json\) · recorded \d{4}-\d\d-\d\dT[\d:.]+Z/);
@@ -47,3 +48,11 @@ describe('pnpm start -- --memory', () => {
     expect(result.stdout).toContain('--json to summary, history, accounts, events, rebuild.');
   });
 });
+
+/** Step 2: a query before the read side saw the last deposit, then one after waiting for it. */
+function expectStaleReadThenFresh(out: string): void {
+  const stale = /GetAccountSummary\(savings\): balance 5000\.00, read models at position (\d+), the log at (\d+)/.exec(out);
+  expect(stale, out).not.toBeNull();
+  expect(Number(stale?.[1])).toBeLessThan(Number(stale?.[2]));
+  expect(out).toMatch(new RegExp(`GetAccountSummary\\(savings\\): balance 6000\\.00, read models at position ${stale?.[2]}\\b`));
+}
