@@ -45,7 +45,7 @@ export async function readCheckpointFile(path: string): Promise<FileRead> {
 }
 
 /**
- * Writes `text` to `path` in one step as far as any reader can tell: into a temporary file
+ * Writes `text` to `path` in what every reader sees as one step: into a temporary file
  * in the same folder (0600, in a 0700 folder), flushed to disk, then renamed over `path`.
  * A rename within one file system replaces the old file whole, so the file is always
  * complete; of two writers at once, the last rename wins. `beforeRename` lets a test stop
