@@ -1,5 +1,9 @@
 // The mapping between `eventstore.v1` messages and the EventStore port's types, shared by
 // the gRPC server and the gRPC client so each field is named in exactly one place.
+//
+// One renaming happens here and nowhere else: the protocol says "nonce" where this code
+// says "version" (`aggregate_nonce` is an event's version in its stream, counted from 1)
+// and "position" (`global_nonce` is its position in the whole log).
 
 import type {
   AppendRequest,
