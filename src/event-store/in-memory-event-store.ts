@@ -6,7 +6,6 @@ import type {
   AppendResult,
   EventStore,
   ReadStreamRequest,
-  RecordedEvent,
   StreamId,
   StreamPage,
   SubscribeRequest,
@@ -19,23 +18,25 @@ import {
   InvalidRequestError,
 } from './errors.ts';
 import { EventStorage, isSameBatch } from './in-memory-storage.ts';
+import type { StoredEvent } from './in-memory-storage.ts';
 import { checkAppend, checkReadStream, checkSubscribe, pageSize } from './rules.ts';
 
 interface Stream {
   /** One object for the stream, shared by all its stored events. */
   readonly id: StreamId;
-  readonly events: RecordedEvent[];
+  readonly events: StoredEvent[];
   /**
-   * By idempotency key: the versions the key's batch took and its answer. The batch itself
-   * is in `events`, so a retry is compared with it there: no fingerprint to compute or keep.
+   * By idempotency key: the versions the key's batch took, as `packBatch` packs them. The
+   * batch itself is in `events`, so a retry is compared with it there and its answer read
+   * off its last event: no fingerprint and no answer to keep.
    */
-  readonly idempotency: Map<string, { readonly expectedVersion: number; readonly lastVersion: number; readonly lastGlobalPosition: number }>;
+  readonly idempotency: Map<string, number>;
 }
 
 interface Tenant {
   readonly id: string;
   /** This tenant's events in global order: what its subscribers walk. */
-  readonly log: RecordedEvent[];
+  readonly log: StoredEvent[];
   readonly streams: Map<string, Stream>;
   readonly eventIds: Set<string>;
 }
@@ -60,9 +61,10 @@ export class InMemoryEventStore implements EventStore {
     const key = request.idempotencyKey || undefined;
     const earlier = key === undefined ? undefined : stream?.idempotency.get(key);
     if (stream !== undefined && earlier !== undefined) {
-      const answered = stream.events.slice(earlier.expectedVersion, earlier.lastVersion);
-      if (earlier.expectedVersion === request.expectedVersion && isSameBatch(request, stream.id, answered)) {
-        return { lastVersion: earlier.lastVersion, lastGlobalPosition: earlier.lastGlobalPosition };
+      const { expectedVersion, lastVersion } = unpackBatch(earlier);
+      const answered = stream.events.slice(expectedVersion, lastVersion);
+      if (expectedVersion === request.expectedVersion && isSameBatch(request, stream.id, answered)) {
+        return { lastVersion, lastGlobalPosition: answered.at(-1)!.globalPosition };
       }
       throw new IdempotencyKeyReusedError(`idempotency key ${request.idempotencyKey} was used for another batch`);
     }
@@ -96,7 +98,7 @@ export class InMemoryEventStore implements EventStore {
     }
 
     const result: AppendResult = { lastVersion: target.events.length, lastGlobalPosition: this.lastGlobalPosition };
-    if (key !== undefined) target.idempotency.set(key, { expectedVersion: request.expectedVersion, ...result });
+    if (key !== undefined) target.idempotency.set(key, packBatch(request.expectedVersion, request.events.length));
     this.wake();
     return result;
   }
@@ -107,14 +109,14 @@ export class InMemoryEventStore implements EventStore {
     const size = pageSize(request.maxCount);
     if (request.direction === 'forward') {
       const first = Math.max(request.fromVersion, 1);
-      const page = events.slice(first - 1, first - 1 + size);
+      const page = events.slice(first - 1, first - 1 + size).map((event) => this.storage.recorded(event));
       const next = first + page.length;
       return { events: page, isEnd: next > events.length, nextFromVersion: next };
     }
     const head = events.length;
     const from = request.fromVersion === 0 ? head : Math.min(request.fromVersion, head);
     const last = Math.max(from - size, 0);
-    const page = events.slice(last, from).reverse();
+    const page = events.slice(last, from).reverse().map((event) => this.storage.recorded(event));
     return { events: page, isEnd: last === 0, nextFromVersion: last };
   }
 
@@ -128,7 +130,7 @@ export class InMemoryEventStore implements EventStore {
     while (!this.closed && !signal?.aborted) {
       if (index < log.length) {
         const event = log[index++]!;
-        if (event.stream.aggregateId.startsWith(prefix)) yield { kind: 'event', event };
+        if (event.stream.aggregateId.startsWith(prefix)) yield { kind: 'event', event: this.storage.recorded(event) };
         continue;
       }
       if (!caughtUp) {
@@ -178,8 +180,26 @@ export class InMemoryEventStore implements EventStore {
   }
 }
 
+/**
+ * The versions an answered batch took, in one number: most appends carry a key, so what a
+ * key costs is paid per event, and a number in a map costs no object. Exact while the
+ * expected version stays under 2^37 (2^53 / BATCH_LENGTH_BASE); a batch is far shorter
+ * than BATCH_LENGTH_BASE events (rules.ts caps it).
+ */
+const BATCH_LENGTH_BASE = 2 ** 16;
+
+function packBatch(expectedVersion: number, length: number): number {
+  return expectedVersion * BATCH_LENGTH_BASE + length;
+}
+
+function unpackBatch(packed: number): { expectedVersion: number; lastVersion: number } {
+  const length = packed % BATCH_LENGTH_BASE;
+  const expectedVersion = (packed - length) / BATCH_LENGTH_BASE;
+  return { expectedVersion, lastVersion: expectedVersion + length };
+}
+
 /** Binary search: the log is in global order, so a subscriber starts without a scan. */
-function firstIndexAtOrAfter(log: readonly RecordedEvent[], position: number): number {
+function firstIndexAtOrAfter(log: readonly StoredEvent[], position: number): number {
   let low = 0;
   let high = log.length;
   while (low < high) {

@@ -1,6 +1,7 @@
 // How the in-memory store keeps its events small, so the memory backend holds millions:
 // payloads copied into shared blocks, the few strings that repeat on every event (types,
-// content types, tenants) kept once, and each event one object of one fixed shape.
+// content types, tenants) kept once, and each event one compact object of one class,
+// turned into a plain RecordedEvent only when someone reads it.
 
 import type { AppendRequest, NewEvent, RecordedEvent, StreamId } from './event-store.ts';
 import { DEFAULT_CONTENT_TYPE } from './event-store.ts';
@@ -14,35 +15,111 @@ export interface Placement {
   readonly recordedAtMs: number;
 }
 
+/**
+ * The rarely set parts of an event, kept apart so the common event carries one empty slot
+ * for all of them instead of one per field.
+ */
+interface RareFields {
+  readonly contentSchema: string | undefined;
+  readonly causationId: string | undefined;
+  readonly actorId: string | undefined;
+  readonly payloadSha256: Uint8Array | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * An event as the memory store keeps it. Every field is a pointer or a small integer:
+ * the payload is an offset into a shared block rather than a view object of its own, and
+ * the two clocks are small offsets (integers V8 keeps unboxed) rather than epoch
+ * milliseconds (doubles it would box, 16 bytes each). Readers never see this shape:
+ * `EventStorage.recorded` hands out a plain RecordedEvent.
+ */
+export class StoredEvent {
+  constructor(
+    readonly eventId: string,
+    readonly eventType: string,
+    readonly eventVersion: number,
+    readonly contentType: string,
+    readonly correlationId: string | undefined,
+    readonly tenantId: string,
+    readonly stream: StreamId,
+    readonly version: number,
+    readonly globalPosition: number,
+    /** Milliseconds after the storage's epoch. */
+    readonly recordedAfterEpochMs: number,
+    /** The writer's clock minus the store's at commit, or undefined when the writer sent none. */
+    readonly clientClockSkewMs: number | undefined,
+    readonly payloadBlock: Uint8Array,
+    readonly payloadStart: number,
+    readonly payloadEnd: number,
+    readonly rare: RareFields | undefined,
+  ) {}
+
+  payload(): Uint8Array {
+    return this.payloadBlock.subarray(this.payloadStart, this.payloadEnd);
+  }
+}
+
 export class EventStorage {
   private readonly payloads = new PayloadArena();
   private readonly strings = new StringPool();
+  /** Commit times are kept as offsets from here, so that they stay small integers. */
+  private readonly epochMs = Date.now();
 
-  /** The event as stored: one object literal, so every stored event shares one hidden class. */
-  store(event: NewEvent, placement: Placement, idempotencyKey: string | undefined): RecordedEvent {
+  store(event: NewEvent, placement: Placement, idempotencyKey: string | undefined): StoredEvent {
     // A command's id is usually both its append's key and its events' correlation id: one string.
     const correlationId = event.correlationId === idempotencyKey ? idempotencyKey : event.correlationId;
-    return {
-      eventId: event.eventId,
-      eventType: this.strings.intern(event.eventType),
-      eventVersion: event.eventVersion,
-      contentType: this.strings.intern(event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType),
-      // A payload from the gRPC server is a view into its whole request's buffer: kept as
-      // is, it would keep that buffer alive for as long as the event lives.
-      payload: this.payloads.copy(event.payload),
-      contentSchema: event.contentSchema,
+    // Often the same id (a command's events are caused by it): then nothing more to keep.
+    const causationId = event.causationId === correlationId ? undefined : event.causationId;
+    const hasRare = event.contentSchema || causationId !== undefined || event.actorId !== undefined
+      || event.payloadSha256 !== undefined || event.headers !== undefined;
+    const rare = hasRare
+      ? { contentSchema: event.contentSchema, causationId, actorId: event.actorId, payloadSha256: event.payloadSha256?.slice(), headers: event.headers }
+      : undefined;
+    // A payload from the gRPC server is a view into its whole request's buffer: kept as
+    // is, it would keep that buffer alive for as long as the event lives.
+    const { block, start, end } = this.payloads.copy(event.payload);
+    return new StoredEvent(
+      event.eventId,
+      this.strings.intern(event.eventType),
+      event.eventVersion,
+      this.strings.intern(event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType),
       correlationId,
-      // Often the same id (a command's events are caused by it): then one string for both.
-      causationId: event.causationId === correlationId ? correlationId : event.causationId,
-      actorId: event.actorId,
-      clientTimestampMs: event.clientTimestampMs,
-      payloadSha256: event.payloadSha256 === undefined ? undefined : event.payloadSha256.slice(),
-      headers: event.headers,
-      tenantId: placement.tenantId,
-      stream: placement.stream,
-      version: placement.version,
-      globalPosition: placement.globalPosition,
-      recordedAtMs: placement.recordedAtMs,
+      placement.tenantId,
+      placement.stream,
+      placement.version,
+      placement.globalPosition,
+      placement.recordedAtMs - this.epochMs,
+      event.clientTimestampMs === undefined ? undefined : event.clientTimestampMs - placement.recordedAtMs,
+      block,
+      start,
+      end,
+      rare,
+    );
+  }
+
+  /** The stored event as every reader of the store sees it: a plain object, made per read. */
+  recorded(stored: StoredEvent): RecordedEvent {
+    const recordedAtMs = this.epochMs + stored.recordedAfterEpochMs;
+    const { rare } = stored;
+    return {
+      eventId: stored.eventId,
+      eventType: stored.eventType,
+      eventVersion: stored.eventVersion,
+      contentType: stored.contentType,
+      payload: stored.payload(),
+      contentSchema: rare?.contentSchema,
+      correlationId: stored.correlationId,
+      causationId: rare?.causationId ?? stored.correlationId,
+      actorId: rare?.actorId,
+      clientTimestampMs: stored.clientClockSkewMs === undefined ? undefined : recordedAtMs + stored.clientClockSkewMs,
+      payloadSha256: rare?.payloadSha256,
+      headers: rare?.headers,
+      tenantId: stored.tenantId,
+      stream: stored.stream,
+      version: stored.version,
+      globalPosition: stored.globalPosition,
+      recordedAtMs,
     };
   }
 
@@ -58,7 +135,7 @@ export class EventStorage {
  * version, content type and payload bytes, in order. (The expected version is checked by
  * the caller.) Client clocks and correlation ids may be restamped on a retry.
  */
-export function isSameBatch(request: AppendRequest, stream: StreamId, stored: readonly RecordedEvent[]): boolean {
+export function isSameBatch(request: AppendRequest, stream: StreamId, stored: readonly StoredEvent[]): boolean {
   if (request.stream.aggregateType !== stream.aggregateType || request.events.length !== stored.length) return false;
   return request.events.every((event, index) => {
     const earlier = stored[index];
@@ -67,30 +144,30 @@ export function isSameBatch(request: AppendRequest, stream: StreamId, stored: re
       && event.eventType === earlier.eventType
       && event.eventVersion === earlier.eventVersion
       && (event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType) === earlier.contentType
-      && Buffer.compare(event.payload, earlier.payload) === 0;
+      && Buffer.compare(event.payload, earlier.payload()) === 0;
   });
 }
 
 /**
  * Payload bytes copied into large shared blocks: a small payload costs its own bytes and
- * a view, not a buffer of its own with that buffer's bookkeeping.
+ * two offsets, not a buffer of its own with that buffer's bookkeeping.
  */
 class PayloadArena {
   private static readonly BLOCK_BYTES = 256 * 1024;
   private block = new Uint8Array(PayloadArena.BLOCK_BYTES);
   private used = 0;
 
-  copy(bytes: Uint8Array): Uint8Array {
-    // A large payload gets a buffer of its own rather than wasting the rest of a block.
-    if (bytes.byteLength > PayloadArena.BLOCK_BYTES / 8) return bytes.slice();
+  copy(bytes: Uint8Array): { block: Uint8Array; start: number; end: number } {
+    // A large payload gets a block of its own rather than wasting the rest of a shared one.
+    if (bytes.byteLength > PayloadArena.BLOCK_BYTES / 8) return { block: bytes.slice(), start: 0, end: bytes.byteLength };
     if (this.used + bytes.byteLength > this.block.byteLength) {
       this.block = new Uint8Array(PayloadArena.BLOCK_BYTES);
       this.used = 0;
     }
-    const copy = this.block.subarray(this.used, this.used + bytes.byteLength);
-    copy.set(bytes);
+    const start = this.used;
+    this.block.set(bytes, start);
     this.used += bytes.byteLength;
-    return copy;
+    return { block: this.block, start, end: this.used };
   }
 }
 

@@ -121,6 +121,20 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       expect(await versions(store(), tenantId, 'a-1')).toEqual([1, 2]);
     });
 
+    it('answers a retried batch of several events mid-stream with its own last version and position', async () => {
+      const tenantId = newTenant();
+      await store().append({ tenantId, stream: account('a-1'), expectedVersion: 0, events: [newEvent()] });
+      const batch = { tenantId, stream: account('a-1'), expectedVersion: 1, idempotencyKey: 'three', events: [newEvent(), newEvent(), newEvent()] };
+      const first = await store().append(batch);
+      await store().append({ tenantId, stream: account('a-1'), expectedVersion: 4, events: [newEvent()] });
+      expect(first.lastVersion).toBe(4);
+      expect(await store().append(batch)).toEqual(first);
+      // Part of that batch under its key is another batch, not a retry of it.
+      const tail = { ...batch, expectedVersion: 2, events: batch.events.slice(1) };
+      expect(await failure(store().append(tail))).toBeInstanceOf(IdempotencyKeyReusedError);
+      expect(await versions(store(), tenantId, 'a-1')).toEqual([1, 2, 3, 4, 5]);
+    });
+
     it('refuses another batch under a used idempotency key and stores nothing of it', async () => {
       const tenantId = newTenant();
       await store().append({ tenantId, stream: account('a-1'), expectedVersion: 0, idempotencyKey: 'k', events: [newEvent()] });
