@@ -94,7 +94,8 @@ ${commands}
 Options:
   --memory         keep the event store in this process (or EVENT_STORE_MODE=memory);
                    it starts empty each run, so use \`shell\` to explore it
-  --addr HOST:PORT the gRPC event store server (or EVENT_STORE_ADDR; default 127.0.0.1:50051)
+  --addr HOST:PORT the gRPC event store server (or EVENT_STORE_ADDR; default 127.0.0.1:50051);
+                   several, separated by commas, spread the calls over servers of one database
   --tenant ID      the tenant to work in (or EVENT_STORE_TENANT; default example-tenant)
   --trace          show the CQRS path: stream read, decision, append, projections, query
   --json           machine-readable output, amounts in cents and in dollars

@@ -41,10 +41,19 @@ export function chooseStore(
   return { kind: 'grpc', address };
 }
 
-/** `source` is what the address came from, so the message says which one to fix. */
+/**
+ * One HOST:PORT, or several separated by commas (servers of one database, which the client
+ * spreads calls over). `source` is what the address came from, so the message says which
+ * one to fix.
+ */
 function hostAndPort(text: string, source: '--addr' | 'EVENT_STORE_ADDR'): string {
+  for (const one of text.split(',')) checkOne(one, source);
+  return text;
+}
+
+function checkOne(text: string, source: '--addr' | 'EVENT_STORE_ADDR'): void {
   const port = Number(HOST_PORT.exec(text)?.[1] ?? Number.NaN);
-  if (port >= 1 && port <= 65_535) return text;
+  if (port >= 1 && port <= 65_535) return;
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i;
   const hint = scheme.test(text)
     ? ` (without the scheme: ${text.replace(scheme, '').replace(/\/+$/, '')})`

@@ -17,6 +17,7 @@ import { StoreUnavailableError } from './errors.ts';
 import { errorFromStatus, isServiceError } from './grpc/errors-from-status.ts';
 import type { CallSite } from './grpc/errors-from-status.ts';
 import { CHANNEL_OPTIONS } from './grpc/channel-options.ts';
+import { channelTarget } from './grpc/channel-target.ts';
 import { methods } from './grpc/proto.ts';
 import {
   appendRequestToWire,
@@ -28,7 +29,10 @@ import {
 } from './grpc/wire.ts';
 
 export interface GrpcEventStoreOptions {
-  /** `host:port` of the server. */
+  /**
+   * `host:port` of the server, or of several separated by commas (servers of one
+   * database): calls are spread over those that answer.
+   */
   readonly address: string;
   /** How long `connect` waits for the server to answer. Default 3 s. */
   readonly connectTimeoutMs?: number;
@@ -44,8 +48,8 @@ export interface GrpcEventStoreOptions {
   readonly silenceTimeoutMs?: number;
 }
 
-/** How often an append with an idempotency key is sent when its answer is lost. */
-const APPEND_ATTEMPTS = 3;
+/** How often a call that is safe to send again (a read, a keyed append) is sent when its answer is lost. */
+const ATTEMPTS = 3;
 
 /** Subscribe failures worth a reconnect: the server or the network went away, not a refusal. */
 const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED]);
@@ -68,9 +72,10 @@ export class GrpcEventStore implements EventStore {
     const settings = { connectTimeoutMs: 3_000, callTimeoutMs: 10_000, reconnectGiveUpMs: 30_000, silenceTimeoutMs: 60_000, ...options };
     const unavailable = (why: string): StoreUnavailableError =>
       new StoreUnavailableError(`no event store server answered at ${settings.address}: ${why}`);
+    const { target, options: spreading } = await channelTarget(settings.address);
     let client: Client;
     try {
-      client = new Client(settings.address, credentials.createInsecure(), CHANNEL_OPTIONS);
+      client = new Client(target, credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...spreading });
     } catch (error) {
       throw unavailable(error instanceof Error ? error.message : String(error));
     }
@@ -88,29 +93,32 @@ export class GrpcEventStore implements EventStore {
   /**
    * An append whose answer was lost (a deadline, a dropped connection) may have committed.
    * With an idempotency key, sending the very same request again is safe, so it is tried
-   * again a few times; without one, or if it still fails, the outcome is unknown.
+   * again a few times (with several servers, on another one); without one, or if it still
+   * fails, the outcome is unknown.
    */
   async append(request: AppendRequest): Promise<AppendResult> {
     const site = { tenantId: request.tenantId, aggregateId: request.stream.aggregateId, expectedVersion: request.expectedVersion };
     const wire = appendRequestToWire(request);
-    for (let attempt = 1; ; attempt++) {
-      try {
+    const resendable = request.idempotencyKey !== undefined;
+    try {
+      return await this.resending(resendable, async () => {
         const response = await this.unary(methods.append, wire, site);
         return this.reply(() => appendResultFromWire(response));
-      } catch (error) {
-        if (!(error instanceof StoreUnavailableError)) throw error;
-        if (request.idempotencyKey === undefined || attempt >= APPEND_ATTEMPTS) {
-          throw new StoreUnavailableError(`${error.message}; whether the append was recorded is unknown`);
-        }
-        await pause(250 * attempt, new AbortController().signal);
-      }
+      });
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw new StoreUnavailableError(`${error.message}; whether the append was recorded is unknown`);
+      throw error;
     }
   }
 
+  /** A read changes nothing, so one whose answer is lost is simply asked again. */
   async readStream(request: ReadStreamRequest): Promise<StreamPage> {
     const site = { tenantId: request.tenantId, aggregateId: request.aggregateId };
-    const response = await this.unary(methods.readStream, readStreamRequestToWire(request), site);
-    return this.reply(() => streamPageFromWire(response));
+    const wire = readStreamRequestToWire(request);
+    return this.resending(true, async () => {
+      const response = await this.unary(methods.readStream, wire, site);
+      return this.reply(() => streamPageFromWire(response));
+    });
   }
 
   /**
@@ -204,6 +212,18 @@ export class GrpcEventStore implements EventStore {
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       throw new Error(`the event store at ${this.options.address} sent a reply this client cannot read: ${why}`);
+    }
+  }
+
+  /** Makes the call, and if it may be sent again, sends it again when the store was unreachable. */
+  private async resending<T>(resendable: boolean, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || !resendable || attempt >= ATTEMPTS) throw error;
+        await pause(250 * attempt, new AbortController().signal);
+      }
     }
   }
 

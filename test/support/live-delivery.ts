@@ -2,6 +2,7 @@
 // of many writers (some on streams of their own, some fighting over shared ones) and the
 // checks a subscriber's view of it must pass.
 
+import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { EventStore, RecordedEvent, SubscriptionMessage } from '../../src/event-store/event-store.ts';
 import { ConcurrencyError } from '../../src/event-store/errors.ts';
@@ -26,6 +27,8 @@ export interface Workload {
    * writers to stop). Without it, or when it says no, any error but a lost race fails the run.
    */
   readonly mayStop?: (error: unknown, store: EventStore) => boolean;
+  /** Each append carries an idempotency key of its own, so a client may send it again safely. */
+  readonly keyed?: boolean;
 }
 
 export interface WorkloadOutcome {
@@ -53,7 +56,8 @@ export async function runWriters(workload: Workload): Promise<WorkloadOutcome> {
         try {
           const head = await store.readStream({ tenantId: workload.tenantId, aggregateId, fromVersion: 0, maxCount: 1, direction: 'backward' });
           expectedVersion = head.events[0]?.version ?? 0;
-          await store.append({ tenantId: workload.tenantId, stream: account(aggregateId), expectedVersion, events });
+          const idempotencyKey = workload.keyed === true ? randomUUID() : undefined;
+          await store.append({ tenantId: workload.tenantId, stream: account(aggregateId), expectedVersion, idempotencyKey, events });
         } catch (error) {
           if (error instanceof ConcurrencyError) continue;
           if (workload.mayStop?.(error, store) !== true) throw error;

@@ -1,0 +1,55 @@
+// Where the gRPC client connects: one server, or several serving one database. With
+// several, grpc-js spreads calls over them round robin and leaves out any that stops
+// answering, so losing one server costs a client a resend or a resumed subscription.
+
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { ChannelOptions } from '@grpc/grpc-js';
+import { StoreUnavailableError } from '../errors.ts';
+
+export interface ChannelTarget {
+  /** What the grpc-js Client is given as its target. */
+  readonly target: string;
+  readonly options: ChannelOptions;
+}
+
+/** The servers of an address like `a:50051,b:50051`, each as `host` and `port`. */
+export function serversOf(address: string): Array<{ host: string; port: string }> {
+  return address.split(',').map((one) => {
+    const colon = one.lastIndexOf(':');
+    const host = one.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    return { host, port: one.slice(colon + 1) };
+  });
+}
+
+/**
+ * One server: its name as given, resolved by grpc-js as usual. Several: grpc-js has no
+ * resolver for a list of names, only for a list of IP addresses of one family, so each
+ * name is looked up here, once, when the client connects.
+ */
+export async function channelTarget(address: string): Promise<ChannelTarget> {
+  const servers = serversOf(address);
+  if (servers.length === 1) return { target: address, options: {} };
+  const resolved = await Promise.all(
+    servers.map(async ({ host, port }) => {
+      if (isIP(host) !== 0) return { ip: host, family: isIP(host), port };
+      try {
+        const found = await lookup(host);
+        return { ip: found.address, family: found.family, port };
+      } catch (error) {
+        throw new StoreUnavailableError(`cannot look up ${host} (of ${address}): ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
+  );
+  const families = new Set(resolved.map((server) => server.family));
+  if (families.size > 1) {
+    throw new StoreUnavailableError(`${address} mixes IPv4 and IPv6 servers; gRPC spreads calls over servers of one kind only`);
+  }
+  const target = families.has(6)
+    ? `ipv6:${resolved.map(({ ip, port }) => `[${ip}]:${port}`).join(',')}`
+    : `ipv4:${resolved.map(({ ip, port }) => `${ip}:${port}`).join(',')}`;
+  return {
+    target,
+    options: { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) },
+  };
+}
