@@ -50,7 +50,7 @@ it('spreads calls over every server that answers', async () => {
   );
 });
 
-it('goes on through the other server when one stops: keyed appends and reads are sent again', async () => {
+it('sends every call to the server left when one stops', async () => {
   const { stores, servers, client } = await twoServers();
   const tenantId = newTenant();
   await servers[0]!.stop();
