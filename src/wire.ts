@@ -46,7 +46,7 @@ export type Bank<Side extends PartialReadSide = ReadSide> = Side & {
    */
   anotherWriter(observe?: (step: BankCommandStep) => void): BankCommandHandler;
   /** Replays the log into fresh read models, all of them, as if the live ones had been thrown away. */
-  rebuild(options?: Pick<ReadSideOptions, 'until' | 'onApplied'>): Promise<ReadSide>;
+  rebuild(options?: ReplayOptions): Promise<ReadSide>;
   /** Stops the projector; the store is the caller's to close. */
   stop(): Promise<void>;
 };
@@ -54,6 +54,11 @@ export type Bank<Side extends PartialReadSide = ReadSide> = Side & {
 export interface ReadSideOptions extends Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'until'> {
   /** Read models restored from their checkpoints (read-side/checkpoint.ts), to follow on from there. */
   readonly resume?: RestoredReadModels;
+}
+
+/** A replay someone may give up on: aborting the signal stops it and rejects with the signal's reason. */
+export interface ReplayOptions extends Pick<ReadSideOptions, 'until' | 'onApplied'> {
+  readonly signal?: AbortSignal;
 }
 
 /** The read models to wire, when not all: the others are left out, not empty. */
@@ -120,12 +125,21 @@ export function wireReadSide(options: ReadSideOptions & Partial<ChosenReadModels
 }
 
 /** Fresh read models filled from position 0 up to the end of the log as it stands now. */
-export async function rebuildReadSide(options: ReadSideOptions): Promise<ReadSide> {
-  const readSide = wireReadSide(options);
+export async function rebuildReadSide(options: ReadSideOptions & Pick<ReplayOptions, 'signal'>): Promise<ReadSide> {
+  const { signal, ...wiring } = options;
+  signal?.throwIfAborted();
+  const readSide = wireReadSide(wiring);
   readSide.projector.start();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    await readSide.projector.caughtUp;
+    await Promise.race([readSide.projector.caughtUp, aborted]);
   } finally {
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    // Stopping ends the replay's subscription: an interrupted replay stops reading the log.
     await readSide.projector.stop();
   }
   return readSide;

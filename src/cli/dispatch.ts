@@ -50,11 +50,11 @@ export async function dispatch(session: Session, invocation: Invocation, options
 }
 
 /**
- * One line typed at the shell. Interrupted, the command may still finish in the background
- * (its append is all or nothing either way), so from then on nothing of it is shown.
+ * One line typed at the shell. Interrupted, the command stops reading (session.interrupted)
+ * and nothing more of it is shown; an append already sent still lands whole or not at all.
  */
 async function runShellLine(session: Session, words: string[], shell: GlobalOptions, interrupted: AbortSignal): Promise<ExitCode> {
-  const line: Session = { ...session, out: silencedOnAbort(session.out, interrupted) };
+  const line: Session = { ...session, out: silencedOnAbort(session.out, interrupted), interrupted };
   interrupted.addEventListener('abort', () => session.tracer.abandon(), { once: true });
   try {
     const { global, invocation } = parseCommandLine(words);

@@ -15,7 +15,7 @@ import type { Output } from './terminal.ts';
 export async function runEvents(session: Session, accountId: string | undefined, flags: { json: boolean }): Promise<ExitCode> {
   const { store, tenantId, out } = session;
   const events = accountId === undefined
-    ? await wholeLog(store, tenantId)
+    ? await wholeLog(store, tenantId, session.interrupted)
     : await readWholeStream(store, { tenantId, aggregateId: accountId });
   if (accountId !== undefined && events.length === 0) throw new NotFoundError(`unknown account ${accountId}: its stream has no events`);
   if (flags.json) {
@@ -80,14 +80,16 @@ function summaryChange(before: AccountSummary | undefined, after: AccountSummary
   return changes.length === 0 ? 'last activity updated' : changes.join(' · ');
 }
 
-async function wholeLog(store: EventStore, tenantId: string): Promise<RecordedEvent[]> {
+async function wholeLog(store: EventStore, tenantId: string, interrupted: AbortSignal | undefined): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   const stop = new AbortController();
-  for await (const message of store.subscribe({ tenantId, fromPosition: 0, signal: stop.signal })) {
+  const signal = interrupted === undefined ? stop.signal : AbortSignal.any([stop.signal, interrupted]);
+  for await (const message of store.subscribe({ tenantId, fromPosition: 0, signal })) {
     if (message.kind === 'caught-up') break;
     events.push(message.event);
   }
   stop.abort();
+  interrupted?.throwIfAborted();
   return events;
 }
 

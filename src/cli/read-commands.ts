@@ -93,7 +93,7 @@ async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<Par
   const until = 'position' in asOf
     ? (recorded: { globalPosition: number }) => recorded.globalPosition <= asOf.position
     : (recorded: { recordedAtMs: number }) => recorded.recordedAtMs <= asOf.timeMs;
-  const replayed = await bank.rebuild({ until });
+  const replayed = await bank.rebuild({ until, signal: session.interrupted });
   tracer.replayed(`replayed the log from position 1 into fresh read models, up to position ${replayed.projector.position}`);
   return replayed;
 }

@@ -21,6 +21,7 @@ export async function runRebuild(session: Session, flags: { json: boolean }): Pr
   let drawnAt = 0;
   const started = performance.now();
   const rebuilt = await bank.rebuild({
+    signal: session.interrupted,
     until: (recorded) => recorded.globalPosition <= head,
     onApplied: (recorded) => {
       events++;

@@ -19,4 +19,9 @@ export interface Session {
   readonly tracer: Tracer;
   /** The read models' checkpoints: where each started, and saving them for the next run. */
   readonly savedReadModels: SavedReadModels;
+  /**
+   * Set for a line typed at the shell: aborts when Ctrl-C interrupts it, and then what the
+   * command was still reading (a replay, the log) stops, rather than running on unseen.
+   */
+  readonly interrupted?: AbortSignal;
 }
