@@ -35,6 +35,7 @@ export async function dispatch(session: Session, invocation: Invocation, options
     case 'summary':
     case 'history':
     case 'accounts':
+    case 'portfolio':
       return runReadCommand(session, invocation, flags);
     case 'events':
       return runEvents(session, invocation.accountId, flags);

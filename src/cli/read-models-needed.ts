@@ -18,6 +18,8 @@ export const READ_MODELS_NEEDED: { readonly [Command in Invocation['command']]: 
   accounts: SUMMARIES,
   // TransactionHistory, and AccountSummary to tell an unknown account from one without transactions.
   history: ['accountSummaries', 'transactionHistories'],
+  // CustomerPortfolio alone: it knows which customers it has seen.
+  portfolio: ['customerPortfolios'],
   // The log itself, raw: no read model.
   events: [],
   help: [],

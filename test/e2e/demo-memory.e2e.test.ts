@@ -44,8 +44,8 @@ describe('pnpm start -- --memory', () => {
     expect(result.stdout).toContain('--memory');
     expect(result.stdout).toContain('EVENT_STORE_ADDR');
     // Exactly which commands trace and which print JSON, from the table the parser checks.
-    expect(result.stdout).toContain('--trace applies to open, deposit, withdraw, close, summary, history, accounts, shell.');
-    expect(result.stdout).toContain('--json to summary, history, accounts, events, rebuild.');
+    expect(result.stdout).toContain('--trace applies to open, deposit, withdraw, close, summary, history, accounts, portfolio, shell.');
+    expect(result.stdout).toContain('--json to summary, history, accounts, portfolio, events, rebuild.');
   });
 });
 
