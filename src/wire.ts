@@ -13,9 +13,10 @@ import type { CommandHandler, CommandStep } from './write-side/command-handler.t
 import { StateCache } from './write-side/state-cache.ts';
 import { AccountSummaryProjection } from './read-side/account-summary/account-summary.ts';
 import { TransactionHistoryProjection } from './read-side/transaction-history/transaction-history.ts';
+import { CustomerPortfolioProjection } from './read-side/customer-portfolio/customer-portfolio.ts';
 import { Projector } from './read-side/projector.ts';
 import type { ProjectorOptions } from './read-side/projector.ts';
-import { READ_MODEL_KEYS } from './read-side/read-models.ts';
+import { needReadModels, READ_MODEL_KEYS } from './read-side/read-models.ts';
 import type { ReadModelKey, ReadModels } from './read-side/read-models.ts';
 import { followOnFrom } from './read-side/checkpoint.ts';
 import type { RestoredReadModels } from './read-side/checkpoint.ts';
@@ -45,7 +46,11 @@ export type Bank<Side extends PartialReadSide = ReadSide> = Side & {
    * process (a second teller) would have: what the walkthrough races against `handle`.
    */
   anotherWriter(observe?: (step: BankCommandStep) => void): BankCommandHandler;
-  /** Replays the log into fresh read models, all of them, as if the live ones had been thrown away. */
+  /**
+   * Replays the log into fresh read models, as if the live ones had been thrown away: all of
+   * them, or those chosen (a read model added later is built just so, from the log as it is).
+   */
+  rebuild(options: ReplayOptions & ChosenReadModels): Promise<PartialReadSide>;
   rebuild(options?: ReplayOptions): Promise<ReadSide>;
   /** Stops the projector; the store is the caller's to close. */
   stop(): Promise<void>;
@@ -106,7 +111,7 @@ export function wireBank(options: BankOptions & Partial<ChosenReadModels>): Bank
     handle,
     anotherWriter: writeSide,
     ...readSide,
-    rebuild: (replay = {}) => rebuildReadSide({ store, tenantId, ...replay }),
+    rebuild: (replay: ReplayOptions & Partial<ChosenReadModels> = {}) => rebuildReadSide({ store, tenantId, ...replay }),
     stop: () => readSide.projector.stop(),
   };
 }
@@ -119,16 +124,19 @@ export function wireReadSide(options: ReadSideOptions & Partial<ChosenReadModels
   const wired = (key: ReadModelKey): boolean => readModels.includes(key);
   const accountSummaries = wired('accountSummaries') ? resume.accountSummaries?.readModel ?? new AccountSummaryProjection() : undefined;
   const transactionHistories = wired('transactionHistories') ? resume.transactionHistories?.readModel ?? new TransactionHistoryProjection() : undefined;
-  const projections = [accountSummaries, transactionHistories].filter((projection) => projection !== undefined);
+  const customerPortfolios = wired('customerPortfolios') ? resume.customerPortfolios?.readModel ?? new CustomerPortfolioProjection() : undefined;
+  const projections = [accountSummaries, transactionHistories, customerPortfolios].filter((projection) => projection !== undefined);
   const projector = new Projector({ ...following, projections, resumeAfter: followOnFrom(resume, readModels) });
-  return { accountSummaries, transactionHistories, projector };
+  return { accountSummaries, transactionHistories, customerPortfolios, projector };
 }
 
-/** Fresh read models filled from position 0 up to the end of the log as it stands now. */
-export async function rebuildReadSide(options: ReadSideOptions & Pick<ReplayOptions, 'signal'>): Promise<ReadSide> {
+/** Fresh read models, all or those chosen, filled from position 0 up to the end of the log as it stands now. */
+export async function rebuildReadSide(options: ReadSideOptions & ChosenReadModels & Pick<ReplayOptions, 'signal'>): Promise<PartialReadSide>;
+export async function rebuildReadSide(options: ReadSideOptions & Pick<ReplayOptions, 'signal'>): Promise<ReadSide>;
+export async function rebuildReadSide(options: ReadSideOptions & Partial<ChosenReadModels> & Pick<ReplayOptions, 'signal'>): Promise<PartialReadSide> {
   const { signal, ...wiring } = options;
   signal?.throwIfAborted();
-  const readSide = wireReadSide(wiring);
+  const readSide = wireReadSide({ ...wiring, readModels: wiring.readModels ?? READ_MODEL_KEYS });
   readSide.projector.start();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -145,10 +153,27 @@ export async function rebuildReadSide(options: ReadSideOptions & Pick<ReplayOpti
   return readSide;
 }
 
-/** Whether two sets of read models hold the same answers: how a rebuild proves itself. */
-export function sameReadModels(one: ReadSide, other: ReadSide): boolean {
-  const histories = (readSide: ReadSide) => readSide.transactionHistories.accountIds().sort();
-  return isDeepStrictEqual(one.accountSummaries.all(), other.accountSummaries.all())
-    && isDeepStrictEqual(histories(one), histories(other))
-    && histories(one).every((id) => isDeepStrictEqual(one.transactionHistories.of(id), other.transactionHistories.of(id)));
+/**
+ * Whether two sets of read models hold the same answers, in every read model or those named:
+ * how a rebuild proves itself. Naming one that either side left out is a slip, and throws.
+ */
+export function sameReadModels(one: PartialReadSide, other: PartialReadSide, keys: readonly ReadModelKey[] = READ_MODEL_KEYS): boolean {
+  return keys.every((key) => sameAnswers(key, one, other));
 }
+
+function sameAnswers<K extends ReadModelKey>(key: K, one: PartialReadSide, other: PartialReadSide): boolean {
+  const held = (readSide: PartialReadSide): ReadModels[K] => {
+    const readModels: Pick<ReadModels, K> = needReadModels(readSide, key);
+    return readModels[key];
+  };
+  return SAME_ANSWERS[key](held(one), held(other));
+}
+
+const SAME_ANSWERS: { readonly [K in ReadModelKey]: (one: ReadModels[K], other: ReadModels[K]) => boolean } = {
+  accountSummaries: (one, other) => isDeepStrictEqual(one.all(), other.all()),
+  transactionHistories: (one, other) => {
+    const ids = one.accountIds().sort();
+    return isDeepStrictEqual(ids, other.accountIds().sort()) && ids.every((id) => isDeepStrictEqual(one.of(id), other.of(id)));
+  },
+  customerPortfolios: (one, other) => isDeepStrictEqual(one.all(), other.all()),
+};

@@ -33,6 +33,7 @@ export type Invocation =
   | { readonly command: 'close'; readonly accountId: string; readonly reason: string }
   | { readonly command: 'summary' | 'history'; readonly accountId: string; readonly asOf?: AsOf }
   | { readonly command: 'accounts'; readonly customerId: string }
+  | { readonly command: 'portfolio'; readonly customerId: string; readonly asOf?: AsOf }
   | { readonly command: 'events'; readonly accountId?: string }
   | { readonly command: 'watch' | 'rebuild' | 'shell' };
 
@@ -132,6 +133,10 @@ function invocationOf(command: SubcommandName, rest: readonly string[], values: 
     }
     case 'accounts':
       return { command, customerId: required(text('customer'), '--customer', command) };
+    case 'portfolio': {
+      const asOf = values['as-of'] === undefined ? undefined : asOfOf(values['as-of'], command);
+      return { command, customerId: required(rest[0], 'CUSTOMER', command), ...(asOf === undefined ? {} : { asOf }) };
+    }
     case 'events':
       return { command, ...(rest[0] === undefined ? {} : { accountId: accountIdOf(rest[0], command) }) };
     case 'watch':

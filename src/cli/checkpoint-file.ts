@@ -16,7 +16,7 @@ const ABANDONED_AFTER_MS = 10 * 60_000;
 export interface SavedFor {
   readonly address: string;
   readonly tenantId: string;
-  /** The read model's name, one of ours (AccountSummary, TransactionHistory): safe in a file name. */
+  /** The read model's name, one of ours (AccountSummary, TransactionHistory, CustomerPortfolio): safe in a file name. */
   readonly readModel: string;
 }
 

@@ -2,7 +2,7 @@
 // read side or the event log. The shell comes back through here for every line it reads.
 
 import { unreachable } from '../domain/bank-account.ts';
-import { needReadModels, READ_MODEL_KEYS } from '../read-side/read-models.ts';
+import { needReadModels } from '../read-side/read-models.ts';
 import { parseCommandLine } from './arguments.ts';
 import { UsageError } from './usage-error.ts';
 import type { GlobalOptions, Invocation } from './arguments.ts';
@@ -15,7 +15,7 @@ import { runRebuild } from './rebuild.ts';
 import type { Session } from './session.ts';
 import { silencedOnAbort } from './terminal.ts';
 import { runShell } from './shell.ts';
-import { runWalkthrough } from './walkthrough.ts';
+import { FOLLOWED_LIVE, runWalkthrough } from './walkthrough.ts';
 import { runWriteCommand } from './write-commands.ts';
 
 export async function dispatch(session: Session, invocation: Invocation, options: GlobalOptions, stop: AbortSignal): Promise<ExitCode> {
@@ -25,7 +25,7 @@ export async function dispatch(session: Session, invocation: Invocation, options
       session.out.line(invocation.topic === undefined ? toolHelp() : subcommandHelp(invocation.topic));
       return EXIT.done;
     case 'walkthrough':
-      await runWalkthrough({ bank: needReadModels(session.bank, ...READ_MODEL_KEYS), store: session.store, tenantId: session.tenantId, storeDescription: session.storeDescription, newId: session.newId, print: session.out.line });
+      await runWalkthrough({ bank: needReadModels(session.bank, ...FOLLOWED_LIVE), store: session.store, tenantId: session.tenantId, storeDescription: session.storeDescription, newId: session.newId, print: session.out.line });
       return EXIT.done;
     case 'open':
     case 'deposit':
@@ -35,6 +35,7 @@ export async function dispatch(session: Session, invocation: Invocation, options
     case 'summary':
     case 'history':
     case 'accounts':
+    case 'portfolio':
       return runReadCommand(session, invocation, flags);
     case 'events':
       return runEvents(session, invocation.accountId, flags);

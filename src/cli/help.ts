@@ -6,7 +6,7 @@ export type OptionName =
   | 'customer' | 'type' | 'initial' | 'id' | 'description' | 'reason' | 'as-of';
 
 export type SubcommandName =
-  | 'open' | 'deposit' | 'withdraw' | 'close' | 'summary' | 'history' | 'accounts'
+  | 'open' | 'deposit' | 'withdraw' | 'close' | 'summary' | 'history' | 'accounts' | 'portfolio'
   | 'events' | 'watch' | 'rebuild' | 'shell';
 
 export interface SubcommandSpec {
@@ -29,6 +29,7 @@ export const SUBCOMMANDS: readonly SubcommandSpec[] = [
   spec('summary', 'read side', ['ACCOUNT'], ['as-of'], 'summary ACCOUNT [--as-of POSITION|TIME]', 'GetAccountSummary: balance, status, transaction count', 'summary alice-checking --as-of 3', true),
   spec('history', 'read side', ['ACCOUNT'], ['as-of'], 'history ACCOUNT [--as-of POSITION|TIME]', 'GetTransactionHistory: deposits and withdrawals with the balance after each', 'history alice-checking --as-of 2026-11-29T18:00:00Z', true),
   spec('accounts', 'read side', [], ['customer'], 'accounts --customer C', "GetAccountsByCustomer: a customer's accounts", 'accounts --customer alice', true),
+  spec('portfolio', 'read side', ['CUSTOMER'], ['as-of'], 'portfolio CUSTOMER [--as-of POSITION|TIME]', "GetCustomerPortfolio: a customer's accounts, total balance, money in and out", 'portfolio alice --as-of 3', true),
   spec('events', 'event log', ['[ACCOUNT]'], [], 'events [ACCOUNT]', "the raw log (or one account's stream): position, stream, version, type, time, payload", 'events alice-checking --json', true),
   spec('watch', 'event log', [], [], 'watch', 'follow the log live: each new event and the read-model change it caused, until Ctrl-C', 'watch'),
   spec('rebuild', 'read side', [], [], 'rebuild', 'replay the whole log into fresh read models, compare them with the live ones, and save them if equal', 'rebuild', true),
@@ -36,7 +37,7 @@ export const SUBCOMMANDS: readonly SubcommandSpec[] = [
 ];
 
 /** The commands --trace follows through CQRS (a shell started with --trace traces its lines). */
-export const TRACED: readonly SubcommandName[] = ['open', 'deposit', 'withdraw', 'close', 'summary', 'history', 'accounts', 'shell'];
+export const TRACED: readonly SubcommandName[] = ['open', 'deposit', 'withdraw', 'close', 'summary', 'history', 'accounts', 'portfolio', 'shell'];
 
 function spec(
   name: SubcommandName,
@@ -59,7 +60,8 @@ export function exitCodes(context: HelpContext = 'command line'): string {
   return `Exit codes${shell ? ', shown as (exit code N) after a line' : ''}:
   0    done
   1    a business rule refused the command (nothing was written)
-  2    bad usage or input: unknown account or command, malformed amount or id, unknown option
+  2    bad usage or input: unknown account, customer or command, malformed amount or id,
+       unknown option
   3    the event store cannot be reached${shell ? '' : ' (start it with `pnpm event-store`, or use --memory)'}
   4    anything unexpected (--debug shows the stack trace)
   130  interrupted with Ctrl-C, which is safe: an append is all or nothing

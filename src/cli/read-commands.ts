@@ -1,11 +1,14 @@
-// The CLI's read side: summary, history and accounts, answered by the query handlers from
-// the read models alone, live or as they stood at an earlier point of the log (--as-of).
+// The CLI's read side: summary, history, accounts and portfolio, answered by the query
+// handlers from the read models alone, live or as they stood at an earlier point of the log (--as-of).
 
 import { unreachable } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
 import { getAccountsByCustomer, getAccountSummary } from '../read-side/account-summary/queries.ts';
+import type { CustomerPortfolio } from '../read-side/customer-portfolio/customer-portfolio.ts';
+import { getCustomerPortfolio } from '../read-side/customer-portfolio/queries.ts';
 import { needReadModels } from '../read-side/read-models.ts';
+import type { ReadModelKey } from '../read-side/read-models.ts';
 import { getTransactionHistory } from '../read-side/transaction-history/queries.ts';
 import type { PartialReadSide } from '../wire.ts';
 import type { AsOf, Invocation } from './arguments.ts';
@@ -13,13 +16,14 @@ import { EXIT, NotFoundError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
 import type { Session } from './session.ts';
 
-type ReadInvocation = Extract<Invocation, { command: 'summary' | 'history' | 'accounts' }>;
+type ReadInvocation = Extract<Invocation, { command: 'summary' | 'history' | 'accounts' | 'portfolio' }>;
 
 export async function runReadCommand(session: Session, invocation: ReadInvocation, flags: { trace: boolean; json: boolean }): Promise<ExitCode> {
   const { out, tracer } = session;
   const asOf = invocation.command === 'accounts' ? undefined : invocation.asOf;
   if (flags.trace) tracer.begin(`${queryName(invocation)}${asOf === undefined ? '' : ` as of ${describeAsOf(asOf)}`}`);
-  const readSide = await readSideAt(session, asOf);
+  if (invocation.command === 'portfolio') return runPortfolio(session, invocation, asOf, flags);
+  const readSide = await readSideAt(session, asOf, invocation.command === 'history' ? ['accountSummaries', 'transactionHistories'] : ['accountSummaries']);
   const { accountSummaries } = needReadModels(readSide, 'accountSummaries');
   const at = readSide.projector.position;
   const as = asOf === undefined ? `read model at position ${at}` : `as of ${describeAsOf(asOf)}: read model at position ${at}`;
@@ -80,8 +84,41 @@ export async function runReadCommand(session: Session, invocation: ReadInvocatio
   return EXIT.done;
 }
 
-/** The live read models once caught up, or fresh ones replayed up to the --as-of point. */
-async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<PartialReadSide> {
+/** GetCustomerPortfolio: an unknown customer is bad input (exit 2), as an unknown account is. */
+async function runPortfolio(session: Session, invocation: Extract<ReadInvocation, { command: 'portfolio' }>, asOf: AsOf | undefined, flags: { json: boolean }): Promise<ExitCode> {
+  const { out, tracer } = session;
+  const { customerId } = invocation;
+  const readSide = await readSideAt(session, asOf, ['customerPortfolios']);
+  const at = readSide.projector.position;
+  const as = asOf === undefined ? `read model at position ${at}` : `as of ${describeAsOf(asOf)}: read model at position ${at}`;
+  const portfolio = getCustomerPortfolio(needReadModels(readSide, 'customerPortfolios').customerPortfolios, { customerId });
+  if (portfolio === undefined) {
+    tracer.end(`${queryName(invocation)} → no such customer`);
+    if (asOf !== undefined && await customerKnownNow(session, customerId)) {
+      throw new NotFoundError(`customer ${customerId} had no account yet as of ${describeAsOf(asOf)}: the first was opened later; a later --as-of, or none, shows it`);
+    }
+    throw new NotFoundError(`unknown customer ${customerId}: no account was ever opened for them (${as})`);
+  }
+  tracer.end(`${queryName(invocation)} from CustomerPortfolio → ${portfolio.accountCount} account(s), total balance ${formatCents(portfolio.totalBalanceCents)}`);
+  if (flags.json) {
+    out.json({ ...portfolioJson(portfolio), position: at });
+    return EXIT.done;
+  }
+  const open = portfolio.accounts.filter((account) => account.status === 'Open').length;
+  out.line(`Portfolio of ${out.style.bold(customerId)} ${out.style.dim(`(${as})`)}`);
+  for (const account of portfolio.accounts) {
+    out.line(`  ${account.accountId}  ${account.accountType.padEnd(9)} ${formatCents(account.balanceCents).padStart(12)}  ${account.status}`);
+  }
+  out.line(`  accounts       ${portfolio.accountCount} (${open} open)`);
+  out.line(`  total balance  ${formatCents(portfolio.totalBalanceCents)} ${out.style.dim('(of the open accounts)')}`);
+  out.line(`  money in       ${formatCents(portfolio.moneyInCents)} ${out.style.dim('(initial balances and deposits)')}`);
+  out.line(`  money out      ${formatCents(portfolio.moneyOutCents)} ${out.style.dim(`(withdrawals ${formatCents(portfolio.withdrawnCents)}, paid out at closing ${formatCents(portfolio.paidOutAtClosingCents)})`)}`);
+  out.line(`  last activity  ${portfolio.lastActivity}`);
+  return EXIT.done;
+}
+
+/** The live read models once caught up, or fresh ones, only those the query reads, replayed up to the --as-of point. */
+async function readSideAt(session: Session, asOf: AsOf | undefined, readModels: readonly ReadModelKey[]): Promise<PartialReadSide> {
   const { bank, tracer } = session;
   if (asOf === undefined) {
     await bank.projector.caughtUp;
@@ -93,9 +130,16 @@ async function readSideAt(session: Session, asOf: AsOf | undefined): Promise<Par
   const until = 'position' in asOf
     ? (recorded: { globalPosition: number }) => recorded.globalPosition <= asOf.position
     : (recorded: { recordedAtMs: number }) => recorded.recordedAtMs <= asOf.timeMs;
-  const replayed = await bank.rebuild({ until, signal: session.interrupted });
+  const replayed = await bank.rebuild({ until, readModels, signal: session.interrupted });
   tracer.replayed(`replayed the log from position 1 into fresh read models, up to position ${replayed.projector.position}`);
   return replayed;
+}
+
+/** Whether the live read models know a customer unknown at an --as-of point. */
+async function customerKnownNow(session: Session, customerId: string): Promise<boolean> {
+  await session.bank.projector.caughtUp;
+  session.bank.projector.throwIfFailed();
+  return getCustomerPortfolio(needReadModels(session.bank, 'customerPortfolios').customerPortfolios, { customerId }) !== undefined;
 }
 
 /** When an account unknown at an --as-of point was opened, if the live read models know it. */
@@ -113,6 +157,8 @@ function queryName(invocation: ReadInvocation): string {
       return `GetTransactionHistory(${invocation.accountId})`;
     case 'accounts':
       return `GetAccountsByCustomer(${invocation.customerId})`;
+    case 'portfolio':
+      return `GetCustomerPortfolio(${invocation.customerId})`;
     default:
       return unreachable(invocation);
   }
@@ -124,6 +170,15 @@ function describeAsOf(asOf: AsOf): string {
 
 function summaryJson(summary: AccountSummary): object {
   return { ...summary, ...dollars({ balance: summary.balanceCents }) };
+}
+
+function portfolioJson(portfolio: CustomerPortfolio): object {
+  const { totalBalanceCents, moneyInCents, moneyOutCents, withdrawnCents, paidOutAtClosingCents } = portfolio;
+  return {
+    ...portfolio,
+    accounts: portfolio.accounts.map((account) => ({ ...account, ...dollars({ balance: account.balanceCents }) })),
+    ...dollars({ totalBalance: totalBalanceCents, moneyIn: moneyInCents, moneyOut: moneyOutCents, withdrawn: withdrawnCents, paidOutAtClosing: paidOutAtClosingCents }),
+  };
 }
 
 /** For scripts: every amount as integer cents (already there) and as a dollar string. */

@@ -3,7 +3,7 @@
 // reports how fast the replay ran, and saves the rebuilt ones as the next checkpoint.
 
 import { performance } from 'node:perf_hooks';
-import { needReadModels, READ_MODEL_KEYS } from '../read-side/read-models.ts';
+import { listed, needReadModels, READ_MODEL_KEYS, READ_MODEL_NAMES } from '../read-side/read-models.ts';
 import { sameReadModels } from '../wire.ts';
 import { EXIT } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -34,16 +34,19 @@ export async function runRebuild(session: Session, flags: { json: boolean }): Pr
   const seconds = (performance.now() - started) / 1000;
   if (showBar) out.status(`${progressBar(head, head)}\n`);
 
-  const equal = sameReadModels(rebuilt, needReadModels(bank, ...READ_MODEL_KEYS));
+  const live = needReadModels(bank, ...READ_MODEL_KEYS);
+  const differing = READ_MODEL_KEYS.filter((key) => !sameReadModels(rebuilt, live, [key])).map((key) => READ_MODEL_NAMES[key]);
+  const equal = differing.length === 0;
   const saved = await savedReadModels.afterRebuild(rebuilt, equal);
   const eventsPerSecond = seconds > 0 ? Math.round(events / seconds) : events;
+  const readModels = READ_MODEL_KEYS.map((key) => READ_MODEL_NAMES[key]);
   if (flags.json) {
-    out.json({ events, position: rebuilt.projector.position, seconds: Number(seconds.toFixed(3)), eventsPerSecond, equal, saved });
+    out.json({ events, position: rebuilt.projector.position, seconds: Number(seconds.toFixed(3)), eventsPerSecond, readModels, equal, saved });
   } else {
     out.line(`Rebuilt the read models from ${events} ${events === 1 ? 'event' : 'events'}, up to log position ${rebuilt.projector.position}, in ${seconds.toFixed(2)} s (${eventsPerSecond} events/s).`);
     out.line(equal
-      ? `${out.style.green('✓')} AccountSummary and TransactionHistory equal the live read models.`
-      : `${out.style.red('✗')} The rebuilt read models differ from the live ones.`);
+      ? `${out.style.green('✓')} ${listed(readModels)} equal the live read models.`
+      : `${out.style.red('✗')} The rebuilt read models differ from the live ones. ${listed(differing)} ${differing.length === 1 ? 'differs' : 'differ'}.`);
     if (saved) out.line(out.style.dim(`Saved them, each with its checkpoint, for the next run to resume from (in ${savedReadModels.folder}).`));
     if (!equal && savedReadModels.resumedAny) {
       out.line(`The live ones resumed from their saves in ${savedReadModels.folder}, left as they were: --fresh ignores them; deleting them makes the next run replay the log.`);

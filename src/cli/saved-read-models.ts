@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { restoreReadModel, snapshotOf } from '../read-side/checkpoint.ts';
 import type { RestoredReadModel, RestoredReadModels } from '../read-side/checkpoint.ts';
 import type { Checkpoint } from '../read-side/projector.ts';
-import { READ_MODEL_KEYS, READ_MODEL_NAMES } from '../read-side/read-models.ts';
+import { listed, READ_MODEL_KEYS, READ_MODEL_NAMES } from '../read-side/read-models.ts';
 import type { ReadModelKey, ReadModels } from '../read-side/read-models.ts';
 import type { PartialReadSide } from '../wire.ts';
 import { writeFileAtomically } from './checkpoint-file.ts';
@@ -54,15 +54,19 @@ export class SavedReadModels {
     const checkLog = oneCheckPerCheckpoint(options);
     const open = <K extends ReadModelKey>(key: K): Promise<Save<K> | undefined> =>
       options.readModels.includes(key) ? openSave(key, options, checkLog) : Promise.resolve(undefined);
-    const [accountSummaries, transactionHistories] = await Promise.all([open('accountSummaries'), open('transactionHistories')]);
-    const saved = new SavedReadModels(options, { accountSummaries, transactionHistories });
+    const [accountSummaries, transactionHistories, customerPortfolios] = await Promise.all([open('accountSummaries'), open('transactionHistories'), open('customerPortfolios')]);
+    const saved = new SavedReadModels(options, { accountSummaries, transactionHistories, customerPortfolios });
     saved.noticeUnusable();
     return saved;
   }
 
   /** Read models restored from their saves, new each call (watch follows the log with its own). */
   resume(): RestoredReadModels {
-    return { accountSummaries: this.restored('accountSummaries'), transactionHistories: this.restored('transactionHistories') };
+    return {
+      accountSummaries: this.restored('accountSummaries'),
+      transactionHistories: this.restored('transactionHistories'),
+      customerPortfolios: this.restored('customerPortfolios'),
+    };
   }
 
   /** The folder of the files; none with --memory or --fresh. */
@@ -94,8 +98,8 @@ export class SavedReadModels {
     return [...groups.values()].map(({ start, names, events }) => {
       const counted = `${events} event${events === 1 ? '' : 's'}`;
       return start.from === 'checkpoint'
-        ? `${names.join(' and ')} loaded at position ${start.position}, caught up ${counted}`
-        : `${start.why}: ${names.join(' and ')} replayed ${counted} from position 1`;
+        ? `${listed(names)} loaded at position ${start.position}, caught up ${counted}`
+        : `${start.why}: ${listed(names)} replayed ${counted} from position 1`;
     }).join('; ');
   }
 
@@ -189,7 +193,7 @@ export class SavedReadModels {
       if (unusable !== undefined) namesByProblem.set(unusable, [...(namesByProblem.get(unusable) ?? []), READ_MODEL_NAMES[key]]);
     }
     for (const [problem, names] of namesByProblem) {
-      this.options.notice(`note: saved ${names.join(' and ')} not used: ${problem}; rebuilding ${names.length === 1 ? 'it' : 'them'} from position 1`);
+      this.options.notice(`note: saved ${listed(names)} not used: ${problem}; rebuilding ${names.length === 1 ? 'it' : 'them'} from position 1`);
     }
   }
 }

@@ -7,6 +7,9 @@ import type { EventStore } from '../event-store/event-store.ts';
 import { AccountSummaryProjection } from './account-summary/account-summary.ts';
 import { accountSummarySnapshotFrom } from './account-summary/snapshot.ts';
 import type { AccountSummarySnapshot } from './account-summary/snapshot.ts';
+import { CustomerPortfolioProjection } from './customer-portfolio/customer-portfolio.ts';
+import { customerPortfolioSnapshotFrom } from './customer-portfolio/snapshot.ts';
+import type { CustomerPortfolioSnapshot } from './customer-portfolio/snapshot.ts';
 import { fieldsOf, integer, text, UnreadableSnapshotError } from './plain-data.ts';
 import type { Checkpoint } from './projector.ts';
 import { READ_MODEL_NAMES } from './read-models.ts';
@@ -17,13 +20,18 @@ import type { TransactionHistorySnapshot } from './transaction-history/snapshot.
 
 export { UnreadableSnapshotError } from './plain-data.ts';
 
-/** Raised whenever a save's form changes, so older saves are replayed, never misread. */
+/**
+ * Raised whenever a save's form changes, so older saves are replayed, never misread. A read
+ * model added later needs no raise: it has a file of its own, and a cache from before it
+ * simply has none, so it alone is built from position 1 while the others resume.
+ */
 export const SNAPSHOT_FORMAT_VERSION = 2;
 
 /** Each read model as plain JSON data. */
 export interface Snapshots {
   readonly accountSummaries: AccountSummarySnapshot;
   readonly transactionHistories: TransactionHistorySnapshot;
+  readonly customerPortfolios: CustomerPortfolioSnapshot;
 }
 
 /** Everything one read model's save holds: one piece, so the model and its checkpoint never disagree. */
@@ -127,5 +135,10 @@ const FORMS: { readonly [K in ReadModelKey]: SnapshotForm<K> } = {
     snapshot: (readModel) => readModel.snapshot(),
     check: transactionHistorySnapshotFrom,
     restore: (snapshot) => TransactionHistoryProjection.restore(snapshot),
+  },
+  customerPortfolios: {
+    snapshot: (readModel) => readModel.snapshot(),
+    check: customerPortfolioSnapshotFrom,
+    restore: (snapshot) => CustomerPortfolioProjection.restore(snapshot),
   },
 };

@@ -56,10 +56,22 @@ export function oneOf<T extends string>(fields: Fields, name: string, where: Whe
   return choice;
 }
 
+/** A list of one row per account, each checked by `rowFrom`: an account twice is refused. */
+export function rowsByAccount<Row extends { readonly accountId: string }>(value: unknown, where: string, rowFrom: (value: unknown, where: Where) => Row): Row[] {
+  const seen = new Set<string>();
+  return listOf(value, where).map((item, index) => {
+    const at = (): string => `${where}[${index}]`;
+    const row = rowFrom(item, at);
+    if (seen.has(row.accountId)) throw new UnreadableSnapshotError(`${at()}.accountId repeats ${row.accountId}`);
+    seen.add(row.accountId);
+    return row;
+  });
+}
+
 function unreadable(where: Where, problem: string): UnreadableSnapshotError {
   return new UnreadableSnapshotError(`${placed(where)} ${problem}`);
 }
 
-function placed(where: Where): string {
+export function placed(where: Where): string {
   return typeof where === 'string' ? where : where();
 }

@@ -3,11 +3,13 @@
 // asks for the ones it needs with needReadModels and gets them typed as present.
 
 import type { AccountSummaryProjection } from './account-summary/account-summary.ts';
+import type { CustomerPortfolioProjection } from './customer-portfolio/customer-portfolio.ts';
 import type { TransactionHistoryProjection } from './transaction-history/transaction-history.ts';
 
 export interface ReadModels {
   readonly accountSummaries: AccountSummaryProjection;
   readonly transactionHistories: TransactionHistoryProjection;
+  readonly customerPortfolios: CustomerPortfolioProjection;
 }
 
 export type ReadModelKey = keyof ReadModels;
@@ -16,9 +18,10 @@ export type ReadModelKey = keyof ReadModels;
 export const READ_MODEL_NAMES: { readonly [K in ReadModelKey]: string } = {
   accountSummaries: 'AccountSummary',
   transactionHistories: 'TransactionHistory',
+  customerPortfolios: 'CustomerPortfolio',
 };
 
-export const READ_MODEL_KEYS: readonly ReadModelKey[] = ['accountSummaries', 'transactionHistories'];
+export const READ_MODEL_KEYS: readonly ReadModelKey[] = ['accountSummaries', 'transactionHistories', 'customerPortfolios'];
 
 /** A read model asked for that this run did not wire: a slip in the choice of read models, not bad input. */
 export class ReadModelNotWiredError extends Error {}
@@ -28,9 +31,14 @@ export function needReadModels<Side extends Partial<ReadModels>, K extends ReadM
   if (hasReadModels(readSide, keys)) return readSide;
   const missing = keys.filter((key) => readSide[key] === undefined).map((key) => READ_MODEL_NAMES[key]);
   const are = missing.length === 1 ? 'is' : 'are';
-  throw new ReadModelNotWiredError(`${missing.join(' and ')} ${are} not wired in this run, which follows only the read models chosen for it`);
+  throw new ReadModelNotWiredError(`${listed(missing)} ${are} not wired in this run, which follows only the read models chosen for it`);
 }
 
 function hasReadModels<Side extends Partial<ReadModels>, K extends ReadModelKey>(readSide: Side, keys: readonly K[]): readSide is Side & Pick<ReadModels, K> {
   return keys.every((key) => readSide[key] !== undefined);
+}
+
+/** Names as a sentence lists them: "A", "A and B", "A, B and C". */
+export function listed(names: readonly string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }

@@ -47,6 +47,8 @@ describe('commands', () => {
   it.each([
     [['depost', 'acc-1', '5'], 'unknown command "depost"; did you mean deposit?'],
     [['histroy', 'acc-1'], 'unknown command "histroy"; did you mean history?'],
+    [['portfolo', 'alice'], 'unknown command "portfolo"; did you mean portfolio?'],
+    [['help', 'portfollio'], 'no help on "portfollio"; did you mean portfolio?'],
     [['help', 'sumary'], 'no help on "sumary"; did you mean summary?'],
   ])('offers the command meant for %j', (argv, message) => {
     expect(usageErrorOf(argv)).toBe(message);
@@ -83,14 +85,31 @@ describe('--as-of', () => {
   });
 });
 
+describe('portfolio', () => {
+  it('takes the customer and an --as-of, like the other queries', () => {
+    expect(parseCommandLine(['portfolio', 'alice']).invocation).toEqual({ command: 'portfolio', customerId: 'alice' });
+    expect(parseCommandLine(['portfolio', 'alice', '--as-of', '3']).invocation).toEqual({ command: 'portfolio', customerId: 'alice', asOf: { position: 3 } });
+  });
+
+  it.each<[string[], string]>([
+    [['portfolio'], 'portfolio needs CUSTOMER'],
+    [['portfolio', ' '], 'portfolio needs CUSTOMER'],
+    [['portfolio', 'alice', 'bob'], 'portfolio takes CUSTOMER; unexpected "bob"'],
+    [['portfolio', 'alice', '--customer', 'bob'], 'portfolio does not take --customer'],
+  ])('refuses %j', (argv, message) => {
+    expect(usageErrorOf(argv)).toBe(message);
+  });
+});
+
 describe('didYouMean', () => {
-  const names = ['open', 'deposit', 'withdraw', 'close', 'summary', 'history', 'accounts', 'events', 'watch', 'rebuild', 'shell', 'help'];
+  const names = ['open', 'deposit', 'withdraw', 'close', 'summary', 'history', 'accounts', 'portfolio', 'events', 'watch', 'rebuild', 'shell', 'help'];
 
   it.each([
     ['depost', 'deposit'],
     ['DEPOSIT', 'deposit'],
     ['withdrew', 'withdraw'],
     ['acounts', 'accounts'],
+    ['portfolios', 'portfolio'],
     ['reb', 'rebuild'],
     ['evnets', 'events'],
     ['hel', 'help'],

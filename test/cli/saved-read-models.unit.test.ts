@@ -2,7 +2,8 @@
 // reads only the newer events; a run that needs one read model reads and writes that one's
 // file alone, and the next run that needs the other catches it up from its own checkpoint; a
 // save it cannot use (unreadable, garbled, of an older format, of another log) is said in one
-// line and that read model alone replayed from position 1; saving never fails.
+// line and that read model alone replayed from position 1, as is one the cache has no file of
+// (a read model added since the files were written) while the others resume; saving never fails.
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { checkpointFilePath } from '../../src/cli/checkpoint-file.ts';
 import { SavedReadModels } from '../../src/cli/saved-read-models.ts';
+import type { ReadModelStart } from '../../src/cli/saved-read-models.ts';
 import type { BankAccountCommand } from '../../src/domain/bank-account.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { getTransactionHistory } from '../../src/read-side/transaction-history/queries.ts';
@@ -40,20 +42,20 @@ describe('a run against a server', () => {
   it('replays the log when nothing is saved, saves each read model, and the next run reads only the newer events', async () => {
     const store = await storeWith(3);
     const first = await open(store);
-    expect(startsOf(first.saved)).toEqual({ accountSummaries: { from: 'log', why: 'no checkpoint' }, transactionHistories: { from: 'log', why: 'no checkpoint' } });
-    expect(first.saved.resume()).toEqual({ accountSummaries: undefined, transactionHistories: undefined });
+    expect(startsOf(first.saved)).toEqual(allFrom({ from: 'log', why: 'no checkpoint' }));
+    expect(first.saved.resume()).toStrictEqual({ accountSummaries: undefined, transactionHistories: undefined, customerPortfolios: undefined });
     const replayed = await caughtUp(store, first.saved);
-    expect(first.saved.describeStart(replayed)).toBe('no checkpoint: AccountSummary and TransactionHistory replayed 3 events from position 1');
+    expect(first.saved.describeStart(replayed)).toBe('no checkpoint: AccountSummary, TransactionHistory and CustomerPortfolio replayed 3 events from position 1');
     await first.saved.save(replayed);
     expect(await savedPosition('accountSummaries')).toBe(3);
     expect(await savedPosition('transactionHistories')).toBe(3);
 
     await append(store, deposit('acc-0', 5_00), deposit('acc-1', 6_00));
     const second = await open(store);
-    expect(startsOf(second.saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 3 }, transactionHistories: { from: 'checkpoint', position: 3 } });
+    expect(startsOf(second.saved)).toEqual(allFrom({ from: 'checkpoint', position: 3 }));
     const resumed = needReadModels(await caughtUp(store, second.saved), ...READ_MODEL_KEYS);
     expect(resumed.projector.eventsApplied).toBe(2);
-    expect(second.saved.describeStart(resumed)).toBe('AccountSummary and TransactionHistory loaded at position 3, caught up 2 events');
+    expect(second.saved.describeStart(resumed)).toBe('AccountSummary, TransactionHistory and CustomerPortfolio loaded at position 3, caught up 2 events');
     expect(resumed.accountSummaries.get('acc-1')?.balanceCents).toBe(6_00);
     expect(sameReadModels(resumed, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
     expect([...first.notices, ...second.notices, ...first.warnings, ...second.warnings]).toEqual([]);
@@ -69,7 +71,7 @@ describe('a run against a server', () => {
     const { saved, notices } = await open(store, { readModels: SUMMARIES_ONLY });
     expect(saved.startOf('transactionHistories')).toBeUndefined(); // its file was never read
     expect(notices).toEqual([]);
-    expect(saved.resume()).toEqual({ accountSummaries: expect.anything(), transactionHistories: undefined });
+    expect(saved.resume()).toStrictEqual({ accountSummaries: expect.anything(), transactionHistories: undefined, customerPortfolios: undefined });
     const summaries = await caughtUp(store, saved, { readModels: SUMMARIES_ONLY });
     expect(summaries.transactionHistories).toBeUndefined();
     expect(saved.describeStart(summaries)).toBe('AccountSummary loaded at position 3, caught up 1 event');
@@ -93,13 +95,13 @@ describe('a run against a server', () => {
     // A run that needs both (`history`): each resumes from its own checkpoint.
     const { saved, notices } = await open(store);
     expect(notices).toEqual([]);
-    expect(startsOf(saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 6 }, transactionHistories: { from: 'checkpoint', position: 3 } });
+    expect(startsOf(saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 6 }, transactionHistories: { from: 'checkpoint', position: 3 }, customerPortfolios: { from: 'checkpoint', position: 3 } });
     const applied: number[] = [];
     const both = needReadModels(await caughtUp(store, saved, { onApplied: (recorded) => void applied.push(recorded.globalPosition) }), ...READ_MODEL_KEYS);
     expect(applied).toEqual([4, 5, 6]); // from the lowest checkpoint on
     expect(both.projector.eventsTakenIn(both.transactionHistories)).toBe(3);
     expect(both.projector.eventsTakenIn(both.accountSummaries)).toBe(0);
-    expect(saved.describeStart(both)).toBe('AccountSummary loaded at position 6, caught up 0 events; TransactionHistory loaded at position 3, caught up 3 events');
+    expect(saved.describeStart(both)).toBe('AccountSummary loaded at position 6, caught up 0 events; TransactionHistory and CustomerPortfolio loaded at position 3, caught up 3 events');
     expect(getTransactionHistory(both.transactionHistories, { accountId: 'acc-0' }).map((row) => row.amountCents)).toEqual([5_00, 7_00]);
     expect(both.accountSummaries.get('acc-0')).toMatchObject({ balanceCents: 12_00, transactionCount: 2 });
     expect(sameReadModels(both, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
@@ -107,7 +109,35 @@ describe('a run against a server', () => {
     await saved.save(both);
     expect(await savedPosition('transactionHistories')).toBe(6);
     const next = await open(store);
-    expect(startsOf(next.saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 6 }, transactionHistories: { from: 'checkpoint', position: 6 } });
+    expect(startsOf(next.saved)).toEqual(allFrom({ from: 'checkpoint', position: 6 }));
+  });
+
+  it('builds a read model added later from position 1, without a note, when the cache was written before it existed; the others resume', async () => {
+    const store = await storeWith(3);
+    // The files a version without CustomerPortfolio left: the other two, in today's format.
+    await runNeeding(store, ['accountSummaries', 'transactionHistories']);
+    await expect(stat(pathOf('customerPortfolios'))).rejects.toThrow(/ENOENT/);
+    await append(store, deposit('acc-0', 5_00));
+
+    const { saved, notices } = await open(store);
+    expect(notices).toEqual([]); // no file is not a broken file: nothing to warn about
+    expect(startsOf(saved)).toEqual({
+      accountSummaries: { from: 'checkpoint', position: 3 },
+      transactionHistories: { from: 'checkpoint', position: 3 },
+      customerPortfolios: { from: 'log', why: 'no checkpoint' },
+    });
+    const applied: number[] = [];
+    const all = needReadModels(await caughtUp(store, saved, { onApplied: (recorded) => void applied.push(recorded.globalPosition) }), ...READ_MODEL_KEYS);
+    expect(applied).toEqual([1, 2, 3, 4]);
+    expect(all.projector.eventsTakenIn(all.customerPortfolios)).toBe(4);
+    expect(all.projector.eventsTakenIn(all.accountSummaries)).toBe(1);
+    expect(all.projector.eventsTakenIn(all.transactionHistories)).toBe(1);
+    expect(saved.describeStart(all)).toBe('AccountSummary and TransactionHistory loaded at position 3, caught up 1 event; no checkpoint: CustomerPortfolio replayed 4 events from position 1');
+    expect(all.customerPortfolios.of('alice')).toMatchObject({ accountCount: 3, moneyInCents: 5_00 });
+    expect(sameReadModels(all, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
+
+    await saved.save(all);
+    expect(startsOf((await open(store)).saved)).toEqual(allFrom({ from: 'checkpoint', position: 4 }));
   });
 
   it('saves a read model only once the projector has passed the position it was loaded at', async () => {
@@ -125,7 +155,7 @@ describe('a run against a server', () => {
     expect(await fileState('accountSummaries')).toEqual(summaryAt5); // it holds more than position 4
 
     const { saved: later } = await open(store);
-    expect(startsOf(later)).toEqual({ accountSummaries: { from: 'checkpoint', position: 5 }, transactionHistories: { from: 'checkpoint', position: 4 } });
+    expect(startsOf(later)).toEqual({ accountSummaries: { from: 'checkpoint', position: 5 }, transactionHistories: { from: 'checkpoint', position: 4 }, customerPortfolios: { from: 'checkpoint', position: 4 } });
     const whole = await caughtUp(store, later);
     await later.save(whole);
     expect(await savedPosition('accountSummaries')).toBe(5); // nothing new for it: not rewritten
@@ -152,12 +182,12 @@ describe('a run against a server', () => {
     expect(notices[0]).toMatch(/^note: saved AccountSummary not used: .*; rebuilding it from position 1$/);
     expect(saved.startOf('accountSummaries')?.from).toBe('log');
     expect(saved.startOf('transactionHistories')).toEqual({ from: 'checkpoint', position: 3 });
-    expect(saved.resume()).toEqual({ accountSummaries: undefined, transactionHistories: expect.anything() });
+    expect(saved.resume()).toStrictEqual({ accountSummaries: undefined, transactionHistories: expect.anything(), customerPortfolios: expect.anything() });
     const replayed = needReadModels(await caughtUp(store, saved), ...READ_MODEL_KEYS);
-    expect(saved.describeStart(replayed)).toMatch(/^checkpoint not used: .*: AccountSummary replayed 3 events from position 1; TransactionHistory loaded at position 3, caught up 0 events$/);
+    expect(saved.describeStart(replayed)).toMatch(/^checkpoint not used: .*: AccountSummary replayed 3 events from position 1; TransactionHistory and CustomerPortfolio loaded at position 3, caught up 0 events$/);
     expect(sameReadModels(replayed, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
     await saved.save(replayed);
-    expect(startsOf((await open(store)).saved)).toEqual({ accountSummaries: { from: 'checkpoint', position: 3 }, transactionHistories: { from: 'checkpoint', position: 3 } });
+    expect(startsOf((await open(store)).saved)).toEqual(allFrom({ from: 'checkpoint', position: 3 }));
   });
 
   it('rebuilds a read model, saying so in one line, when its file cannot be read at all', async () => {
@@ -172,7 +202,7 @@ describe('a run against a server', () => {
     expect(saved.resume().transactionHistories).toBeUndefined();
     const replayed = await caughtUp(store, saved);
     expect(replayed.projector.eventsApplied).toBe(3);
-    expect(saved.describeStart(replayed)).toMatch(/^AccountSummary loaded at position 3, caught up 0 events; checkpoint not used: .*: TransactionHistory replayed 3 events from position 1$/);
+    expect(saved.describeStart(replayed)).toMatch(/^AccountSummary and CustomerPortfolio loaded at position 3, caught up 0 events; checkpoint not used: .*: TransactionHistory replayed 3 events from position 1$/);
   });
 
   it.each<[string, (store: InMemoryEventStore) => Promise<InMemoryEventStore>, string]>([
@@ -184,8 +214,8 @@ describe('a run against a server', () => {
     const after = await restart(before);
 
     const { saved, notices } = await open(after);
-    expect(notices).toEqual([`note: saved AccountSummary and TransactionHistory not used: the log at ${ADDRESS} is another one (${reason}); rebuilding them from position 1`]);
-    expect(saved.resume()).toEqual({ accountSummaries: undefined, transactionHistories: undefined });
+    expect(notices).toEqual([`note: saved AccountSummary, TransactionHistory and CustomerPortfolio not used: the log at ${ADDRESS} is another one (${reason}); rebuilding them from position 1`]);
+    expect(saved.resume()).toStrictEqual({ accountSummaries: undefined, transactionHistories: undefined, customerPortfolios: undefined });
     const replayed = needReadModels(await caughtUp(after, saved), ...READ_MODEL_KEYS);
     expect(sameReadModels(replayed, await rebuildReadSide({ store: after, tenantId: TENANT }))).toBe(true);
   });
@@ -198,8 +228,8 @@ describe('a run against a server', () => {
     }));
     const notices: string[] = [];
     const saved = await SavedReadModels.open({ store: failing, tenantId: TENANT, address: ADDRESS, readModels: READ_MODEL_KEYS, fresh: false, notice: (line) => void notices.push(line), warn: () => {}, env: { XDG_CACHE_HOME: cacheHome } });
-    expect(saved.resume()).toEqual({ accountSummaries: undefined, transactionHistories: undefined });
-    expect(notices).toEqual([`note: saved AccountSummary and TransactionHistory not used: the log at ${ADDRESS} could not be checked (the server went away); rebuilding them from position 1`]);
+    expect(saved.resume()).toStrictEqual({ accountSummaries: undefined, transactionHistories: undefined, customerPortfolios: undefined });
+    expect(notices).toEqual([`note: saved AccountSummary, TransactionHistory and CustomerPortfolio not used: the log at ${ADDRESS} could not be checked (the server went away); rebuilding them from position 1`]);
   });
 
   it('neither reads nor writes the files with --fresh', async () => {
@@ -209,7 +239,7 @@ describe('a run against a server', () => {
     await append(store, deposit('acc-0', 1_00));
 
     const { saved } = await open(store, { fresh: true });
-    expect(startsOf(saved)).toEqual({ accountSummaries: { from: 'log', why: 'no checkpoint read (--fresh)' }, transactionHistories: { from: 'log', why: 'no checkpoint read (--fresh)' } });
+    expect(startsOf(saved)).toEqual(allFrom({ from: 'log', why: 'no checkpoint read (--fresh)' }));
     const replayed = await caughtUp(store, saved);
     expect(replayed.projector.eventsApplied).toBe(4);
     await saved.save(replayed);
@@ -228,9 +258,10 @@ describe('a run against a server', () => {
     await writeFile(join(cacheHome, 'blocker'), '');
     const { saved, warnings } = await open(store, { env: { XDG_CACHE_HOME: join(cacheHome, 'blocker') } });
     await expect(saved.save(await caughtUp(store, saved))).resolves.toBeUndefined();
-    expect(warnings).toHaveLength(2);
+    expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatch(/^warning: AccountSummary could not be saved to /);
     expect(warnings[1]).toMatch(/^warning: TransactionHistory could not be saved to /);
+    expect(warnings[2]).toMatch(/^warning: CustomerPortfolio could not be saved to /);
   });
 
   it('saves every so often while events arrive, for shell and watch', async () => {
@@ -319,7 +350,12 @@ async function saveOnce(store: InMemoryEventStore): Promise<void> {
 }
 
 function startsOf(saved: SavedReadModels) {
-  return { accountSummaries: saved.startOf('accountSummaries'), transactionHistories: saved.startOf('transactionHistories') };
+  return Object.fromEntries(READ_MODEL_KEYS.map((key) => [key, saved.startOf(key)]));
+}
+
+/** Every read model started the same way. */
+function allFrom(start: ReadModelStart) {
+  return Object.fromEntries(READ_MODEL_KEYS.map((key) => [key, start]));
 }
 
 function pathOf(key: ReadModelKey): string {

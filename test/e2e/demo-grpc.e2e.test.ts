@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { run } from '../support/child-process.ts';
 import { unusedPort } from '../event-store/grpc/loopback.ts';
 import { startServerProcess } from '../support/server-process.ts';
+import { expectPortfolioBuiltLater } from '../support/walkthrough-steps.ts';
 
 describe('pnpm start against pnpm event-store', () => {
   it('runs the whole walkthrough over gRPC with the right balances and exits 0', async () => {
@@ -19,6 +20,8 @@ describe('pnpm start against pnpm event-store', () => {
       expect(result.stdout).toMatch(/Savings\s+balance\s+6000\.00 · 1 transaction · Closed/);
       expectStaleReadThenFresh(result.stdout);
       expect(result.stdout).toMatch(/append refused: expected version 3, the stream is at 4[\s\S]*→ refused: Insufficient funds: balance 300\.00, asked 500\.00/);
+      expectPortfolioBuiltLater(result.stdout, 7); // a fresh server: this run's events are the whole log
+      expect(result.stdout).toContain('they equal the live ones and the portfolio of step 7');
     } finally {
       await server.stop('SIGKILL');
     }

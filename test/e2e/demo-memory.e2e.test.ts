@@ -1,6 +1,7 @@
 // The walkthrough as a newcomer runs it: `pnpm start -- --memory`, one process, no server.
 import { describe, expect, it } from 'vitest';
 import { run } from '../support/child-process.ts';
+import { expectPortfolioBuiltLater } from '../support/walkthrough-steps.ts';
 
 describe('pnpm start -- --memory', () => {
   it('runs the whole walkthrough with the right balances and exits 0', async () => {
@@ -27,6 +28,8 @@ describe('pnpm start -- --memory', () => {
     const race = out.slice(out.indexOf('teller 2:'));
     expect(race).toMatch(/decides on the state it remembers, at version 3\n\s+→ MoneyWithdrawn \(500\.00, balance after 800\.00\)\n\s+append refused: expected version 3, the stream is at 4/);
     expect(race).toMatch(/reads the 1 event after version 3 and decides again\n\s+→ refused: Insufficient funds: balance 300\.00, asked 500\.00/);
+    expectPortfolioBuiltLater(out, 7);
+    expect(out).toContain('they equal the live ones and the portfolio of step 7');
   });
 
   it('also takes --memory without the separator, and EVENT_STORE_MODE=memory', async () => {
@@ -44,8 +47,8 @@ describe('pnpm start -- --memory', () => {
     expect(result.stdout).toContain('--memory');
     expect(result.stdout).toContain('EVENT_STORE_ADDR');
     // Exactly which commands trace and which print JSON, from the table the parser checks.
-    expect(result.stdout).toContain('--trace applies to open, deposit, withdraw, close, summary, history, accounts, shell.');
-    expect(result.stdout).toContain('--json to summary, history, accounts, events, rebuild.');
+    expect(result.stdout).toContain('--trace applies to open, deposit, withdraw, close, summary, history, accounts, portfolio, shell.');
+    expect(result.stdout).toContain('--json to summary, history, accounts, portfolio, events, rebuild.');
   });
 });
 

@@ -49,11 +49,11 @@ describe('read models saved and restored', () => {
   it('resume with only the events after the checkpoint, and end up as a replay from position 1', async () => {
     await withBank(async (bank, store) => {
       await runAll(bank, scenario());
-      const saved = savedBoth(bank);
+      const saved = savedAll(bank);
       const later = await runAll(bank, [deposit('checking', 7_00), deposit('bob-1', 3_00)]);
 
       const applied: number[] = [];
-      const resumed = wireReadSide({ store, tenantId: TENANT, resume: restoreBoth(saved), onApplied: (recorded) => void applied.push(recorded.globalPosition) });
+      const resumed = wireReadSide({ store, tenantId: TENANT, resume: restoreAll(saved), onApplied: (recorded) => void applied.push(recorded.globalPosition) });
       await followToEnd(resumed, async () => {
         expect(applied).toEqual(later);
         expect(resumed.projector.eventsApplied).toBe(2);
@@ -72,21 +72,45 @@ describe('read models saved and restored', () => {
       const older = savedFrom(bank, 'transactionHistories');
       const middle = await runAll(bank, [deposit('checking', 7_00), deposit('bob-1', 3_00)]);
       const newer = savedFrom(bank, 'accountSummaries');
+      const newerPortfolios = savedFrom(bank, 'customerPortfolios');
       const latest = await runAll(bank, [deposit('checking', 1_00)]);
 
       const applied: number[] = [];
       const resume: RestoredReadModels = {
         transactionHistories: restoreReadModel('transactionHistories', throughJson('transactionHistories', older)),
         accountSummaries: restoreReadModel('accountSummaries', throughJson('accountSummaries', newer)),
+        customerPortfolios: restoreReadModel('customerPortfolios', throughJson('customerPortfolios', newerPortfolios)),
       };
       const resumed = wireReadSide({ store, tenantId: TENANT, resume, onApplied: (recorded) => void applied.push(recorded.globalPosition) });
       await followToEnd(resumed, async () => {
         expect(applied).toEqual([...middle, ...latest]);
         expect(resumed.projector.eventsTakenIn(resumed.transactionHistories)).toBe(3);
         expect(resumed.projector.eventsTakenIn(resumed.accountSummaries)).toBe(1);
-        // Fed the two deposits again, AccountSummary would count them twice.
+        expect(resumed.projector.eventsTakenIn(resumed.customerPortfolios)).toBe(1);
+        // Fed the two deposits again, AccountSummary would count them twice, and CustomerPortfolio its money in.
         expect(resumed.accountSummaries.get('checking')).toMatchObject({ balanceCents: 1308_00, transactionCount: 4 });
+        expect(resumed.customerPortfolios.of('alice')).toMatchObject({ moneyInCents: 6000_00 + 500_00 + 1000_00 + 7_00 + 1_00 });
         expect(resumed.transactionHistories.of('checking').map((row) => row.amountCents)).toEqual([500_00, 200_00, 7_00, 1_00]);
+        expect(sameReadModels(resumed, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
+      });
+    });
+  });
+
+  it('build a read model added later, with no save of its own, from position 1, while the others take in only the events past theirs', async () => {
+    await withBank(async (bank, store) => {
+      await runAll(bank, scenario());
+      const saved = savedAll(bank);
+      const later = await runAll(bank, [deposit('checking', 7_00)]);
+
+      // What a save from before CustomerPortfolio existed holds: the other two.
+      const { customerPortfolios: _, ...olderSave } = restoreAll(saved);
+      const resumed = wireReadSide({ store, tenantId: TENANT, resume: olderSave });
+      await followToEnd(resumed, async () => {
+        expect(resumed.projector.position).toBe(later.at(-1));
+        expect(resumed.projector.eventsTakenIn(resumed.customerPortfolios)).toBe(later.at(-1));
+        expect(resumed.projector.eventsTakenIn(resumed.accountSummaries)).toBe(1);
+        expect(resumed.projector.eventsTakenIn(resumed.transactionHistories)).toBe(1);
+        expect(resumed.accountSummaries.get('checking')).toMatchObject({ balanceCents: 1307_00, transactionCount: 3 });
         expect(sameReadModels(resumed, await rebuildReadSide({ store, tenantId: TENANT }))).toBe(true);
       });
     });
@@ -225,14 +249,19 @@ function savedFrom<K extends ReadModelKey>(bank: Bank, key: K): ReadModelSnapsho
   return snapshotOf(key, bank[key], checkpoint);
 }
 
-function savedBoth(bank: Bank) {
-  return { accountSummaries: savedFrom(bank, 'accountSummaries'), transactionHistories: savedFrom(bank, 'transactionHistories') };
+function savedAll(bank: Bank) {
+  return {
+    accountSummaries: savedFrom(bank, 'accountSummaries'),
+    transactionHistories: savedFrom(bank, 'transactionHistories'),
+    customerPortfolios: savedFrom(bank, 'customerPortfolios'),
+  };
 }
 
-function restoreBoth(saved: ReturnType<typeof savedBoth>): RestoredReadModels {
+function restoreAll(saved: ReturnType<typeof savedAll>): RestoredReadModels {
   return {
     accountSummaries: restoreReadModel('accountSummaries', throughJson('accountSummaries', saved.accountSummaries)),
     transactionHistories: restoreReadModel('transactionHistories', throughJson('transactionHistories', saved.transactionHistories)),
+    customerPortfolios: restoreReadModel('customerPortfolios', throughJson('customerPortfolios', saved.customerPortfolios)),
   };
 }
 

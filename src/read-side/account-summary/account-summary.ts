@@ -3,6 +3,7 @@
 
 import { unreachable } from '../../domain/bank-account.ts';
 import type { Projection, ProjectedEvent } from '../projection.ts';
+import { RowsByCustomer } from '../rows-by-customer.ts';
 import type { AccountSummarySnapshot } from './snapshot.ts';
 
 export interface AccountSummary {
@@ -30,14 +31,13 @@ export interface AccountSummaryRow extends Omit<AccountSummary, 'openedAt' | 'la
 export class AccountSummaryProjection implements Projection {
   readonly name = 'AccountSummary';
   position = 0;
-  private readonly accounts = new Map<string, AccountSummaryRow>();
-  private readonly accountIdsByCustomer = new Map<string, string[]>();
+  private readonly accounts = new RowsByCustomer<AccountSummaryRow>();
 
   apply({ event, globalPosition, recordedAtMs }: ProjectedEvent): void {
     this.position = globalPosition;
     if (event.type === 'AccountOpened') {
       const { accountId, customerId, accountType, initialBalanceCents } = event.data;
-      this.add({
+      this.accounts.add({
         accountId,
         customerId,
         accountType,
@@ -51,7 +51,7 @@ export class AccountSummaryProjection implements Projection {
     }
     const row = this.accounts.get(event.data.accountId);
     if (row === undefined) return; // the write side never lets this happen; a read model does not second-guess it
-    this.accounts.set(row.accountId, { ...evolve(row, event), lastActivityMs: recordedAtMs });
+    this.accounts.replace({ ...evolve(row, event), lastActivityMs: recordedAtMs });
   }
 
   get(accountId: string): AccountSummary | undefined {
@@ -60,36 +60,25 @@ export class AccountSummaryProjection implements Projection {
   }
 
   ofCustomer(customerId: string): AccountSummary[] {
-    const ids = this.accountIdsByCustomer.get(customerId) ?? [];
-    return ids.flatMap((id) => {
-      const row = this.accounts.get(id);
-      return row === undefined ? [] : [present(row)];
-    });
+    return this.accounts.ofCustomer(customerId).map(present);
   }
 
   all(): AccountSummary[] {
-    return [...this.accounts.values()].map(present);
+    return this.accounts.all().map(present);
   }
 
   // ---- checkpoint: this read model as plain data and back (see ../checkpoint.ts) ----
 
   snapshot(): AccountSummarySnapshot {
-    return { position: this.position, accounts: [...this.accounts.values()] };
+    return { position: this.position, accounts: this.accounts.all() };
   }
 
   /** Rows are never changed in place (each event replaces its row), so they can be shared. */
   static restore(snapshot: AccountSummarySnapshot): AccountSummaryProjection {
     const restored = new AccountSummaryProjection();
     restored.position = snapshot.position;
-    for (const row of snapshot.accounts) restored.add(row);
+    for (const row of snapshot.accounts) restored.accounts.add(row);
     return restored;
-  }
-
-  private add(row: AccountSummaryRow): void {
-    this.accounts.set(row.accountId, row);
-    const held = this.accountIdsByCustomer.get(row.customerId);
-    if (held === undefined) this.accountIdsByCustomer.set(row.customerId, [row.accountId]);
-    else held.push(row.accountId);
   }
 }
 

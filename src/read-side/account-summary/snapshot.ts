@@ -1,7 +1,7 @@
 // Read side, checkpoint layer: the AccountSummary read model as plain JSON data, and the
 // check that data loaded from disk really is one before the read model is restored from it.
 
-import { fieldsOf, integer, listOf, oneOf, text, timeMs, UnreadableSnapshotError } from '../plain-data.ts';
+import { fieldsOf, integer, oneOf, rowsByAccount, text, timeMs } from '../plain-data.ts';
 import type { Where } from '../plain-data.ts';
 import type { AccountSummaryRow } from './account-summary.ts';
 
@@ -15,15 +15,7 @@ export interface AccountSummarySnapshot {
 export function accountSummarySnapshotFrom(data: unknown, where: string, maxPosition: number): AccountSummarySnapshot {
   const fields = fieldsOf(data, where);
   const position = integer(fields, 'position', where, 0, maxPosition);
-  const seen = new Set<string>();
-  const accounts = listOf(fields.accounts, `${where}.accounts`).map((value, index) => {
-    const at = (): string => `${where}.accounts[${index}]`;
-    const row = rowFrom(value, at);
-    if (seen.has(row.accountId)) throw new UnreadableSnapshotError(`${at()}.accountId repeats ${row.accountId}`);
-    seen.add(row.accountId);
-    return row;
-  });
-  return { position, accounts };
+  return { position, accounts: rowsByAccount(fields.accounts, `${where}.accounts`, rowFrom) };
 }
 
 function rowFrom(value: unknown, where: Where): AccountSummaryRow {

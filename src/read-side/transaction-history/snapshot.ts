@@ -1,7 +1,7 @@
 // Read side, checkpoint layer: the TransactionHistory read model as plain JSON data, and
 // the check that data loaded from disk really is one before the read model is restored.
 
-import { fieldsOf, integer, listOf, oneOf, text, timeMs, UnreadableSnapshotError } from '../plain-data.ts';
+import { fieldsOf, integer, listOf, oneOf, placed, rowsByAccount, text, timeMs } from '../plain-data.ts';
 import type { Where } from '../plain-data.ts';
 import type { TransactionRow } from './transaction-history.ts';
 
@@ -14,14 +14,10 @@ export interface TransactionHistorySnapshot {
 export function transactionHistorySnapshotFrom(data: unknown, where: string, maxPosition: number): TransactionHistorySnapshot {
   const fields = fieldsOf(data, where);
   const position = integer(fields, 'position', where, 0, maxPosition);
-  const seen = new Set<string>();
-  const accounts = listOf(fields.accounts, `${where}.accounts`).map((value, index) => {
-    const at = (): string => `${where}.accounts[${index}]`;
+  const accounts = rowsByAccount(fields.accounts, `${where}.accounts`, (value, at) => {
     const account = fieldsOf(value, at);
     const accountId = text(account, 'accountId', at);
-    if (seen.has(accountId)) throw new UnreadableSnapshotError(`${at()}.accountId repeats ${accountId}`);
-    seen.add(accountId);
-    const transactions = listOf(account.transactions, () => `${at()}.transactions`).map((row, rowIndex) => rowFrom(row, () => `${at()}.transactions[${rowIndex}]`));
+    const transactions = listOf(account.transactions, () => `${placed(at)}.transactions`).map((row, rowIndex) => rowFrom(row, () => `${placed(at)}.transactions[${rowIndex}]`));
     return { accountId, transactions };
   });
   return { position, accounts };
