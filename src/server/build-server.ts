@@ -6,7 +6,7 @@ import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
-import { ConcurrencyError, StoreUnavailableError } from '../event-store/errors.ts';
+import { ConcurrencyError, MissingTenantError, StoreUnavailableError } from '../event-store/errors.ts';
 import type { EventStore } from '../event-store/event-store.ts';
 import { eventStoreService, packageDefinition, SERVICE_NAME } from '../event-store/grpc/proto.ts';
 import {
@@ -66,7 +66,11 @@ export function buildServer(store: EventStore, options: ServerOptions = {}): Eve
     admit: (metadata) => {
       if (access === undefined) return () => undefined;
       const grant = access.authenticate(metadata);
-      return (tenantId) => AccessControl.authorize(grant, tenantId);
+      return (tenantId) => {
+        // The protocol answers an empty tenant UNAUTHENTICATED, token or no token.
+        if (tenantId === '') throw new MissingTenantError();
+        AccessControl.authorize(grant, tenantId);
+      };
     },
     fail: (method, error) => {
       // Perhaps the database went away: health should say so now, not at the next tick.
