@@ -19,7 +19,7 @@ import type { LoopbackServer } from '../event-store/grpc/loopback.ts';
 import { PlainClient } from '../event-store/grpc/plain-client.ts';
 import { expectExactlyOnceInOrder, receiveAll, runWriters, withLiveSubscription } from '../support/live-delivery.ts';
 import { describePostgres, dropSchema, freshSchemaName } from '../support/postgres.ts';
-import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { proxyDatabase } from '../support/tcp-proxy.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
 import { healthOf } from '../support/health.ts';
 import { until } from '../support/until.ts';
@@ -33,12 +33,10 @@ describePostgres('a PostgreSQL server whose database goes away and comes back', 
   let health: Client | undefined;
   const clients: EventStore[] = [];
   beforeAll(async () => {
-    const direct = new URL(databaseUrl);
-    proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(databaseUrl);
-    proxied.host = proxy.address;
-    store = await PostgresEventStore.connect({ connectionString: proxied.href, schema, connectTimeoutMs: 2_000 });
-    probe = new DatabaseProbe(proxied.href);
+    const proxied = await proxyDatabase(databaseUrl);
+    proxy = proxied.proxy;
+    store = await PostgresEventStore.connect({ connectionString: proxied.connectionString, schema, connectTimeoutMs: 2_000 });
+    probe = new DatabaseProbe(proxied.connectionString);
     server = await serveOnLoopback(store, { health: { probe, intervalMs: 250, timeoutMs: 1_000 } });
     health = new Client(server.address, credentials.createInsecure());
   });

@@ -15,7 +15,7 @@ import type { LoopbackServer } from '../event-store/grpc/loopback.ts';
 import { PlainClient } from '../event-store/grpc/plain-client.ts';
 import type { Outcome } from '../event-store/grpc/plain-client.ts';
 import { describePostgres, dropSchema, freshSchemaName } from '../support/postgres.ts';
-import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { proxyDatabase } from '../support/tcp-proxy.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
 
 describe('a server whose store fails unexpectedly', () => {
@@ -73,11 +73,9 @@ describePostgres('a server over PostgreSQL, on failures with the database\'s own
   let plain: PlainClient | undefined;
   const client = (): PlainClient => plain ?? expect.fail('no client');
   beforeAll(async () => {
-    const direct = new URL(databaseUrl);
-    proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    const proxied = new URL(databaseUrl);
-    proxied.host = proxy.address;
-    store = await PostgresEventStore.connect({ connectionString: proxied.href, schema, connectTimeoutMs: 2_000 });
+    const proxied = await proxyDatabase(databaseUrl);
+    proxy = proxied.proxy;
+    store = await PostgresEventStore.connect({ connectionString: proxied.connectionString, schema, connectTimeoutMs: 2_000 });
     server = await serveOnLoopback(store);
     plain = new PlainClient(server.address);
   });
