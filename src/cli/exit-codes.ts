@@ -51,11 +51,8 @@ export function describeFailure(thrown: unknown, options: { debug: boolean; cont
     return { code: EXIT.usage, message: `error: the event store refused the request: ${error.message}` };
   }
   // Not bad input to the command: the same command works with the right token.
-  if (error instanceof UnauthenticatedError) {
-    return { code: EXIT.unreachable, message: `error: the event store did not accept the token: ${error.message}\n${TOKEN_HINT}` };
-  }
-  if (error instanceof PermissionDeniedError) {
-    return { code: EXIT.unreachable, message: `error: the token is not for this tenant: ${error.message}\n${TOKEN_HINT}` };
+  if (error instanceof UnauthenticatedError || error instanceof PermissionDeniedError) {
+    return { code: EXIT.unreachable, message: `error: ${error.message}\n${TOKEN_HINT}` };
   }
   if (error instanceof StoreUnavailableError) {
     return {

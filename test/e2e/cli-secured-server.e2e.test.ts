@@ -54,13 +54,14 @@ describe('the CLI against a server with tokens and TLS', () => {
   }, CLI_TEST_TIMEOUT_MS);
 
   it.each<[string, NodeJS.ProcessEnv, string[], string]>([
-    ['no token', {}, [], 'error: the event store did not accept the token: '],
-    ['an unknown token', {}, ['--token', `unknown-${uuidv7()}`], 'the token is not known to this event store'],
-    ["another tenant's token", {}, ['--token', 'OTHER'], 'error: the token is not for this tenant: '],
+    ['no token', {}, [], 'refused the call: this event store needs a token'],
+    ['an unknown token', {}, ['--token', `unknown-${uuidv7()}`], 'refused the call: the token is not known to this event store'],
+    ["another tenant's token", {}, ['--token', 'OTHER'], 'refused tenant "TENANT": the token does not cover tenant "TENANT"'],
   ])('exits 3 with %s, naming the problem', async (_, env, flags, message) => {
     const result = await cli(env, ...flags.map((flag) => (flag === 'OTHER' ? otherTenantsToken : flag)), 'summary', 'ann-1');
     expect(result.code, result.stdout + result.stderr).toBe(3);
-    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain(`error: the event store at localhost:${server?.port ?? 0} `);
+    expect(result.stderr).toContain(message.replaceAll('TENANT', tenant));
     expect(result.stderr).toContain('EVENT_STORE_TOKEN');
     expect(result.stderr).not.toContain('cannot be reached');
     expect(result.stderr).not.toContain(otherTenantsToken);
