@@ -41,7 +41,7 @@ export interface EventStoreServer {
   readonly server: Server;
   /** Binds `host:port` (port 0 picks a free one) and resolves to the port bound. */
   listen(address: string): Promise<number>;
-  /** Stops accepting calls, ends open subscriptions cleanly, lets calls in flight finish. */
+  /** Stops accepting calls, ends open subscriptions with UNAVAILABLE, lets calls in flight finish. */
   shutdown(): Promise<void>;
 }
 
