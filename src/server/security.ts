@@ -1,7 +1,7 @@
 // How the event store server protects the log it serves, read from its environment: tokens
 // per tenant, TLS, and a refusal to listen beyond loopback with neither turned on.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { AccessControl, readTokensFile, TokensFileError } from './tokens.ts';
@@ -23,6 +23,8 @@ export async function securityFromEnv(env: NodeJS.ProcessEnv, bindAddress: strin
   if (tokensFile !== undefined) {
     access = new AccessControl(await readTokensFile(tokensFile).catch(configError));
     notices.push(`tokens: ${access.size} from ${tokensFile} (SIGHUP reads the file again)`);
+    // Anyone who can read the file holds every token in it.
+    if (((await stat(tokensFile)).mode & 0o077) !== 0) notices.push(`WARNING: other users of this machine may read ${tokensFile}; \`chmod 600 ${tokensFile}\``);
   }
   const credentials = await tlsFromEnv(env);
   if (credentials !== undefined) notices.push('TLS: on; plaintext clients are refused');

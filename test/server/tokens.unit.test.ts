@@ -1,7 +1,7 @@
 // Who may call the event store, read from the tokens file: what a line grants, which files
 // are refused (naming the line, never the token), and when a bind address needs tokens.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
@@ -100,9 +100,20 @@ describe('the server security settings', () => {
 
   it('serves beyond loopback with a tokens file, and on loopback without one, quietly', async () => {
     const file = join(directory, 'tokens');
-    await writeFile(file, `${'t'.repeat(20)} *\n`);
-    expect((await securityFromEnv({ EVENT_STORE_TOKENS_FILE: file }, '0.0.0.0:50051')).access?.size).toBe(1);
+    await writeFile(file, `${'t'.repeat(20)} *\n`, { mode: 0o600 });
+    const security = await securityFromEnv({ EVENT_STORE_TOKENS_FILE: file }, '0.0.0.0:50051');
+    expect(security.access?.size).toBe(1);
+    expect(security.notices).toEqual([`tokens: 1 from ${file} (SIGHUP reads the file again)`]);
     expect((await securityFromEnv({}, '127.0.0.1:50051')).notices).toEqual([]);
+  });
+
+  it('warns when other users may read the tokens file', async () => {
+    const file = join(directory, 'readable');
+    await writeFile(file, `${'t'.repeat(20)} *\n`);
+    await chmod(file, 0o644);
+    expect((await securityFromEnv({ EVENT_STORE_TOKENS_FILE: file }, '127.0.0.1:0')).notices).toContain(
+      `WARNING: other users of this machine may read ${file}; \`chmod 600 ${file}\``,
+    );
   });
 
   it('wants both TLS files, and says which is missing', async () => {
