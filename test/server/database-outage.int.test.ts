@@ -19,6 +19,7 @@ import type { LoopbackServer } from '../event-store/grpc/loopback.ts';
 import { PlainClient } from '../event-store/grpc/plain-client.ts';
 import { expectExactlyOnceInOrder, receiveAll, runWriters, withLiveSubscription } from '../support/live-delivery.ts';
 import { describePostgres, dropSchema, freshSchemaName } from '../support/postgres.ts';
+import { startServerProcess } from '../support/server-process.ts';
 import { proxyDatabase } from '../support/tcp-proxy.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
 import { healthOf } from '../support/health.ts';
@@ -112,6 +113,31 @@ describePostgres('a PostgreSQL server whose database goes away and comes back', 
     });
     expect(running().log.join('\n')).toMatch(/health: the storage cannot be reached: NOT_SERVING[\s\S]*health: the storage answers again: SERVING/);
   }, 120_000);
+});
+
+describePostgres('the server process (`BACKEND=postgres`) through a database outage', (databaseUrl) => {
+  it('says NOT_SERVING while the database is away, SERVING once it is back, keeps running, and exits 0 after', async () => {
+    const schema = freshSchemaName();
+    const { proxy, connectionString } = await proxyDatabase(databaseUrl);
+    const server = await startServerProcess({ BACKEND: 'postgres', DATABASE_URL: connectionString, PG_SCHEMA: schema, PG_CONNECT_TIMEOUT_MS: '2000' });
+    const health = new Client(server.address, credentials.createInsecure());
+    try {
+      expect(await healthOf(health)).toBe('SERVING');
+      proxy.refuse(true);
+      proxy.cut();
+      // The default background probe, every 2 s: nothing calls the server meanwhile.
+      await until(async () => (await healthOf(health)) === 'NOT_SERVING', () => `health NOT_SERVING:\n${server.output()}`);
+      proxy.refuse(false);
+      await until(async () => (await healthOf(health)) === 'SERVING', () => `health SERVING again:\n${server.output()}`);
+      expect(server.output()).toMatch(/health: the storage cannot be reached: NOT_SERVING[\s\S]*health: the storage answers again: SERVING/);
+    } finally {
+      health.close();
+      const exit = await server.stop('SIGTERM');
+      await proxy.close();
+      await dropSchema(databaseUrl, schema);
+      expect(exit).toEqual({ code: 0, signal: null });
+    }
+  }, 60_000);
 });
 
 /** An append during the outage: UNAVAILABLE with a ref, no database address, and nothing stored after. */
