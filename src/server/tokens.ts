@@ -20,7 +20,7 @@ export class TokensFileError extends Error {}
 /** Shorter tokens are refused: a guessable token protects nothing. */
 export const MIN_TOKEN_LENGTH = 16;
 
-// A token travels in a header, so visible ASCII only.
+// A token travels in a header, so visible ASCII only; `#` would start a comment.
 const TOKEN = /^[\x21-\x7e]+$/;
 
 /** Lines of `TOKEN TENANT[,TENANT…]`, `*` for every tenant; `#` starts a comment. */
