@@ -33,7 +33,12 @@ export interface Answer {
  */
 export function statusOf(error: unknown, ref: string): Answer {
   const metadata = new Metadata();
-  const reply = (code: status, details: string): Answer => ({ status: { code, details, metadata }, ...withheldCause(error, ref) });
+  // An error of ours that carries a driver's error as its cause: its words go out, the cause's stay here.
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : undefined;
+  const reply = (code: status, details: string): Answer => {
+    if (cause === undefined) return { status: { code, details, metadata } };
+    return { status: { code, details: `${details} (ref ${ref})`, metadata }, withheld: describe(cause) };
+  };
   if (error instanceof MissingTenantError) return reply(status.UNAUTHENTICATED, error.message);
   if (error instanceof UnauthenticatedError) return reply(status.UNAUTHENTICATED, error.message);
   if (error instanceof PermissionDeniedError) return reply(status.PERMISSION_DENIED, error.message);
@@ -48,7 +53,7 @@ export function statusOf(error: unknown, ref: string): Answer {
     const details = /idempotency key/i.test(error.message) ? error.message : `idempotency key reused: ${error.message}`;
     return reply(status.ALREADY_EXISTS, details);
   }
-  if (error instanceof DuplicateEventIdError) return reply(status.ALREADY_EXISTS, withRef(error.message, error, ref));
+  if (error instanceof DuplicateEventIdError) return reply(status.ALREADY_EXISTS, error.message);
   if (error instanceof LimitExceededError) return reply(status.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof StoreUnavailableError) {
     const details = `the event store cannot reach its storage right now; try again shortly (ref ${ref})`;
@@ -57,16 +62,8 @@ export function statusOf(error: unknown, ref: string): Answer {
   return { status: { code: status.INTERNAL, details: `internal error in the event store server (ref ${ref})`, metadata }, withheld: describe(error) };
 }
 
-function withheldCause(error: unknown, ref: string): { withheld?: string } {
-  return error instanceof Error && error.cause !== undefined ? { withheld: `ref ${ref}: ${describe(error.cause)}` } : {};
-}
-
-function withRef(message: string, error: Error, ref: string): string {
-  return error.cause === undefined ? message : `${message} (ref ${ref})`;
-}
-
 /** Everything a driver error tells: message, stack, and pg's `detail` (the key that clashed). */
-export function describe(error: unknown): string {
+function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const detail = 'detail' in error && typeof error.detail === 'string' ? `\n  detail: ${error.detail}` : '';
   const cause = error.cause === undefined ? '' : `\n  cause: ${describe(error.cause)}`;
