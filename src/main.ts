@@ -2,6 +2,7 @@
 // the gRPC server), wires the write and read sides around it and hands them to the command
 // asked for; without one, to the walkthrough. Exit codes are documented in `--help`.
 
+import { readFile } from 'node:fs/promises';
 import type { EventStore } from './event-store/event-store.ts';
 import { newId } from './ids.ts';
 import { GrpcEventStore } from './event-store/grpc-event-store.ts';
@@ -18,6 +19,7 @@ import { terminalOutput } from './cli/terminal.ts';
 import { chooseStore } from './cli/store-choice.ts';
 import type { StoreChoice } from './cli/store-choice.ts';
 import { Tracer } from './cli/trace.ts';
+import { UsageError } from './cli/usage-error.ts';
 import { wireBank } from './wire.ts';
 
 async function main(argv: string[]): Promise<ExitCode> {
@@ -66,8 +68,16 @@ async function main(argv: string[]): Promise<ExitCode> {
 
 async function openStore(choice: StoreChoice): Promise<{ store: EventStore; storeDescription: string; address?: string }> {
   if (choice.kind === 'memory') return { store: new InMemoryEventStore(), storeDescription: 'in memory, inside this process' };
-  const { address } = choice;
-  return { store: await GrpcEventStore.connect({ address }), storeDescription: `the gRPC server at ${address}`, address };
+  const { address, token, tls } = choice;
+  const ca = tls?.caFile === undefined ? undefined : await readFile(tls.caFile).catch((error: unknown) => {
+    throw new UsageError(`EVENT_STORE_TLS_CA: cannot read ${tls.caFile}: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  const store = await GrpcEventStore.connect({
+    address,
+    ...(token === undefined ? {} : { token }),
+    ...(tls === undefined ? {} : { tls: ca === undefined ? {} : { ca } }),
+  });
+  return { store, storeDescription: `the gRPC server at ${address}${tls === undefined ? '' : ' (TLS)'}`, address };
 }
 
 process.exitCode = await main(process.argv.slice(2));

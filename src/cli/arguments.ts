@@ -20,6 +20,10 @@ export interface GlobalOptions {
   readonly debug: boolean;
   /** Replay the log instead of resuming the saved read models, and save none. */
   readonly fresh: boolean;
+  /** For a server with a tokens file; EVENT_STORE_TOKEN otherwise. */
+  readonly token: string | undefined;
+  /** Speak TLS to the server (also on when EVENT_STORE_TLS_CA names a CA). */
+  readonly tls: boolean;
 }
 
 /** A read model as it stood after a log position, or at a moment in time. */
@@ -45,6 +49,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   fresh: { type: 'boolean' },
+  token: { type: 'string' },
+  tls: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   customer: { type: 'string' },
   type: { type: 'string' },
@@ -55,7 +61,7 @@ const OPTIONS = {
   'as-of': { type: 'string' },
 } as const satisfies Record<OptionName, { type: 'boolean' | 'string'; short?: string }>;
 
-const GLOBAL_OPTIONS: readonly OptionName[] = ['memory', 'addr', 'tenant', 'trace', 'json', 'debug', 'fresh', 'help'];
+const GLOBAL_OPTIONS: readonly OptionName[] = ['memory', 'addr', 'tenant', 'trace', 'json', 'debug', 'fresh', 'token', 'tls', 'help'];
 
 /** An account id: what a stream can be named by, readable in a terminal and a URL. */
 const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
@@ -71,7 +77,7 @@ export function parseCommandLine(argv: readonly string[]): { global: GlobalOptio
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}`, subcommand);
   }
   const { values, positionals } = parsed;
-  for (const option of ['addr', 'tenant'] as const) {
+  for (const option of ['addr', 'tenant', 'token'] as const) {
     if (values[option]?.trim() === '') throw new UsageError(`--${option} needs a value`);
   }
   const global: GlobalOptions = {
@@ -82,6 +88,8 @@ export function parseCommandLine(argv: readonly string[]): { global: GlobalOptio
     json: values.json === true,
     debug: values.debug === true,
     fresh: values.fresh === true,
+    token: values.token,
+    tls: values.tls === true,
   };
   const [name, ...rest] = positionals;
   if (name === undefined && global.trace && values.help !== true) throw new UsageError('the walkthrough does not take --trace: it prints each step itself');

@@ -1,9 +1,17 @@
 // The one place where outcomes become exit codes and failures become messages, as the
 // tool's --help documents them: 0 done, 1 refused by a rule, 2 bad usage or input,
-// 3 event store unreachable, 4 anything unexpected, 130 interrupted (as a shell counts it).
+// 3 event store unreachable or our token refused, 4 anything unexpected, 130 interrupted
+// (as a shell counts it).
 
 import type { BankAccountRejection } from '../domain/bank-account.ts';
-import { InvalidRequestError, LimitExceededError, MissingTenantError, StoreUnavailableError } from '../event-store/errors.ts';
+import {
+  InvalidRequestError,
+  LimitExceededError,
+  MissingTenantError,
+  PermissionDeniedError,
+  StoreUnavailableError,
+  UnauthenticatedError,
+} from '../event-store/errors.ts';
 import { ProjectorStoppedError } from '../read-side/projector.ts';
 import { UsageError } from './usage-error.ts';
 import { subcommandHelp } from './help.ts';
@@ -42,6 +50,10 @@ export function describeFailure(thrown: unknown, options: { debug: boolean; cont
   if (error instanceof MissingTenantError || error instanceof InvalidRequestError || error instanceof LimitExceededError) {
     return { code: EXIT.usage, message: `error: the event store refused the request: ${error.message}` };
   }
+  // Not bad input to the command: the same command works with the right token.
+  if (error instanceof UnauthenticatedError || error instanceof PermissionDeniedError) {
+    return { code: EXIT.unreachable, message: `error: ${error.message}\n${TOKEN_HINT}` };
+  }
   if (error instanceof StoreUnavailableError) {
     return {
       code: EXIT.unreachable,
@@ -55,3 +67,5 @@ export function describeFailure(thrown: unknown, options: { debug: boolean; cont
   const detail = error instanceof Error ? (options.debug ? (error.stack ?? error.message) : error.message) : String(error);
   return { code: EXIT.unexpected, message: `error: ${detail}${options.debug ? '' : '\n(--debug shows the stack trace)'}` };
 }
+
+const TOKEN_HINT = 'Give a token that the server\'s tokens file lists for this tenant: EVENT_STORE_TOKEN=... (or --token).';

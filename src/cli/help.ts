@@ -2,7 +2,7 @@
 // table and --help prints it, so the help cannot promise what the parser does not take.
 
 export type OptionName =
-  | 'memory' | 'addr' | 'tenant' | 'trace' | 'json' | 'debug' | 'fresh' | 'help'
+  | 'memory' | 'addr' | 'tenant' | 'trace' | 'json' | 'debug' | 'fresh' | 'token' | 'tls' | 'help'
   | 'customer' | 'type' | 'initial' | 'id' | 'description' | 'reason' | 'as-of';
 
 export type SubcommandName =
@@ -62,7 +62,8 @@ export function exitCodes(context: HelpContext = 'command line'): string {
   1    a business rule refused the command (nothing was written)
   2    bad usage or input: unknown account, customer or command, malformed amount or id,
        unknown option
-  3    the event store cannot be reached${shell ? '' : ' (start it with `pnpm event-store`, or use --memory)'}
+  3    the event store cannot be reached${shell ? '' : ' (start it with `pnpm event-store`, or use --memory)'},
+       or refused the token (none, unknown, or not for this tenant)
   4    anything unexpected (--debug shows the stack trace)
   130  interrupted with Ctrl-C, which is safe: an append is all or nothing
 ${shell
@@ -99,6 +100,10 @@ Options:
   --addr HOST:PORT the gRPC event store server (or EVENT_STORE_ADDR; default 127.0.0.1:50051);
                    several, separated by commas, spread the calls over servers of one database
   --tenant ID      the tenant to work in (or EVENT_STORE_TENANT; default example-tenant)
+  --token TOKEN    for a server with a tokens file (or EVENT_STORE_TOKEN, which other
+                   users of this machine cannot read from the process list)
+  --tls            speak TLS to the server (trusting the system's CAs); setting
+                   EVENT_STORE_TLS_CA=FILE trusts that CA (PEM) and turns TLS on too
   --trace          show the CQRS path: stream read, decision, append, projections, query
   --json           machine-readable output, amounts in cents and in dollars
                    ${traceAndJsonHelp(SUBCOMMANDS.map((s) => s.name)).replace('. ', '.\n                   ')}
@@ -139,7 +144,7 @@ export function subcommandHelp(name: SubcommandName, context: HelpContext = 'com
   const prefix = context === 'shell' ? '' : 'pnpm start -- ';
   const options = context === 'shell'
     ? `Also takes ${trace}--debug.`
-    : `Also takes the tool's options (--memory, --addr, --tenant, ${trace}--debug, --fresh).`;
+    : `Also takes the tool's options (--memory, --addr, --tenant, --token, --tls, ${trace}--debug, --fresh).`;
   return `Usage: ${prefix}${found.usage}
 
 ${found.summary} (${found.side}).

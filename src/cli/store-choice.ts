@@ -4,7 +4,16 @@
 import { UsageError } from './usage-error.ts';
 import type { GlobalOptions, Invocation } from './arguments.ts';
 
-export type StoreChoice = { readonly kind: 'memory' } | { readonly kind: 'grpc'; readonly address: string };
+export type StoreChoice =
+  | { readonly kind: 'memory' }
+  | {
+      readonly kind: 'grpc';
+      readonly address: string;
+      /** Sent with every call, for a server with a tokens file. */
+      readonly token?: string;
+      /** TLS, trusting the CA in `caFile` (PEM) or the system's. */
+      readonly tls?: { readonly caFile?: string };
+    };
 
 export const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
@@ -14,7 +23,7 @@ const MODES: readonly string[] = ['memory', 'grpc'];
 const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
 
 export function chooseStore(
-  options: Pick<GlobalOptions, 'memory' | 'addr'>,
+  options: Pick<GlobalOptions, 'memory' | 'addr'> & Partial<Pick<GlobalOptions, 'token' | 'tls'>>,
   environment: Readonly<Record<string, string | undefined>>,
   command: Invocation['command'],
 ): StoreChoice {
@@ -34,11 +43,16 @@ export function chooseStore(
         'watch',
       );
     }
+    const serverOnly = options.token !== undefined ? '--token' : options.tls === true ? '--tls' : undefined;
+    if (serverOnly !== undefined) throw new UsageError(`${serverOnly} is for the gRPC server; with --memory (or EVENT_STORE_MODE=memory) there is none`);
     return { kind: 'memory' };
   }
   const fromEnvironment = environment.EVENT_STORE_ADDR || undefined;
   const address = addr ?? (fromEnvironment === undefined ? DEFAULT_ADDRESS : hostAndPort(fromEnvironment, 'EVENT_STORE_ADDR'));
-  return { kind: 'grpc', address };
+  const token = options.token ?? (environment.EVENT_STORE_TOKEN || undefined);
+  const caFile = environment.EVENT_STORE_TLS_CA || undefined;
+  const tls = options.tls === true || caFile !== undefined ? { ...(caFile === undefined ? {} : { caFile }) } : undefined;
+  return { kind: 'grpc', address, ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) };
 }
 
 /**

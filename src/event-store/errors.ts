@@ -72,3 +72,13 @@ export class DuplicateEventIdError extends EventStoreError {
 export class StoreUnavailableError extends EventStoreError {
   readonly code = 'unavailable';
 }
+
+/** The server took no token from the caller, or one it does not know: the wire's UNAUTHENTICATED. */
+export class UnauthenticatedError extends EventStoreError {
+  readonly code = 'unauthenticated';
+}
+
+/** The caller's token is good but does not cover the tenant asked for: the wire's PERMISSION_DENIED. */
+export class PermissionDeniedError extends EventStoreError {
+  readonly code = 'permission-denied';
+}

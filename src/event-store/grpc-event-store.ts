@@ -46,6 +46,10 @@ export interface GrpcEventStoreOptions {
    * server's heartbeats.
    */
   readonly silenceTimeoutMs?: number;
+  /** Sent as `authorization: Bearer TOKEN` with every call, for a server that wants tokens. */
+  readonly token?: string;
+  /** Speak TLS, trusting `ca` (PEM) or, without it, the system's certificate authorities. */
+  readonly tls?: { readonly ca?: Buffer };
 }
 
 /** How often a call that is safe to send again (a read, a keyed append) is sent when its answer is lost. */
@@ -60,7 +64,7 @@ export class GrpcEventStore implements EventStore {
 
   private constructor(
     private readonly client: Client,
-    private readonly options: Required<GrpcEventStoreOptions>,
+    private readonly options: Settings,
   ) {}
 
   /**
@@ -69,13 +73,14 @@ export class GrpcEventStore implements EventStore {
    * the address when nothing answers within `connectTimeoutMs`.
    */
   static async connect(options: GrpcEventStoreOptions): Promise<GrpcEventStore> {
-    const settings = { connectTimeoutMs: 3_000, callTimeoutMs: 10_000, reconnectGiveUpMs: 30_000, silenceTimeoutMs: 60_000, ...options };
+    const settings: Settings = { connectTimeoutMs: 3_000, callTimeoutMs: 10_000, reconnectGiveUpMs: 30_000, silenceTimeoutMs: 60_000, ...options };
     const unavailable = (why: string): StoreUnavailableError =>
       new StoreUnavailableError(`no event store server answered at ${settings.address}: ${why}`);
     const { target, options: spreading } = await channelTarget(settings.address);
     let client: Client;
     try {
-      client = new Client(target, credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...spreading });
+      const channel = settings.tls === undefined ? credentials.createInsecure() : credentials.createSsl(settings.tls.ca ?? null);
+      client = new Client(target, channel, { ...CHANNEL_OPTIONS, ...spreading });
     } catch (error) {
       throw unavailable(error instanceof Error ? error.message : String(error));
     }
@@ -85,7 +90,10 @@ export class GrpcEventStore implements EventStore {
       });
     } catch {
       client.close();
-      throw unavailable(`no answer within ${settings.connectTimeoutMs} ms`);
+      // A TLS server and a plaintext client (or the other way round) never get as far as a
+      // refusal: the connection just never becomes ready, so say which one this side spoke.
+      const spoken = settings.tls === undefined ? 'plaintext; a server that speaks TLS needs TLS here too' : 'TLS; is the server speaking TLS, with a certificate this side trusts?';
+      throw unavailable(`no answer within ${settings.connectTimeoutMs} ms (${spoken})`);
     }
     return new GrpcEventStore(client, settings);
   }
@@ -146,6 +154,7 @@ export class GrpcEventStore implements EventStore {
           methods.subscribe.requestSerialize,
           methods.subscribe.responseDeserialize,
           subscribeRequestToWire({ ...request, fromPosition }),
+          this.metadata(),
         );
         const cancel = (): void => call.cancel();
         signal.addEventListener('abort', cancel, { once: true });
@@ -227,6 +236,13 @@ export class GrpcEventStore implements EventStore {
     }
   }
 
+  /** A fresh one per call: grpc-js may add to the object it is given. */
+  private metadata(): Metadata {
+    const metadata = new Metadata();
+    if (this.options.token !== undefined) metadata.set('authorization', `Bearer ${this.options.token}`);
+    return metadata;
+  }
+
   private unary(method: MethodDefinition<object, object>, request: object, site: Omit<CallSite, 'address'>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
@@ -234,13 +250,15 @@ export class GrpcEventStore implements EventStore {
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        new Metadata(),
+        this.metadata(),
         { deadline: Date.now() + this.options.callTimeoutMs },
         (error, response) => (error ? reject(errorFromStatus(error, { ...site, address: this.options.address })) : resolve(response)),
       );
     });
   }
 }
+
+type Settings = Required<Omit<GrpcEventStoreOptions, 'token' | 'tls'>> & Pick<GrpcEventStoreOptions, 'token' | 'tls'>;
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -6,12 +6,16 @@ import { InvalidRequestError, StoreUnavailableError } from '../event-store/error
 import { InMemoryEventStore } from '../event-store/in-memory-event-store.ts';
 import { describeDatabase, optionsFromEnv } from '../event-store/postgres/options.ts';
 import { PostgresEventStore } from '../event-store/postgres/postgres-event-store.ts';
+import { DatabaseProbe } from '../event-store/postgres/probe.ts';
+import type { StorageProbe } from './health.ts';
 
 export const BACKENDS = ['memory', 'postgres'] as const;
 
 export interface Backend {
   readonly name: string;
   readonly store: EventStore;
+  /** Whether the storage can be reached, for the health service; a memory store always can. */
+  readonly probe?: StorageProbe;
 }
 
 /** A BACKEND the server cannot serve: the entry point prints it and exits non-zero. */
@@ -34,7 +38,8 @@ async function openPostgres(env: NodeJS.ProcessEnv): Promise<Backend> {
   if ('problem' in options) throw new BackendConfigError(options.problem);
   try {
     const store = await PostgresEventStore.connect(options);
-    return { name: `postgres, ${describeDatabase(options.connectionString)}, schema ${options.schema ?? 'public'}`, store };
+    const name = `postgres, ${describeDatabase(options.connectionString)}, schema ${options.schema ?? 'public'}`;
+    return { name, store, probe: new DatabaseProbe(options.connectionString) };
   } catch (error) {
     if (error instanceof StoreUnavailableError || error instanceof InvalidRequestError) throw new BackendConfigError(`BACKEND=postgres: ${error.message}`);
     throw error;

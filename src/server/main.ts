@@ -4,16 +4,26 @@
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { buildServer } from './build-server.ts';
 import { BackendConfigError, openBackend } from './backend.ts';
+import { reloadTokens, SecurityConfigError, securityFromEnv } from './security.ts';
 
-// Loopback unless told otherwise: the server has no authentication.
+// Loopback unless told otherwise: beyond it, the server wants tokens (see security.ts).
 const bindAddress = process.env.BIND_ADDR || '127.0.0.1:50051';
 const backendName = process.env.BACKEND || 'memory';
 
+const security = await securityFromEnv(process.env, bindAddress).catch((error: unknown) => {
+  if (error instanceof SecurityConfigError) exit(2, error.message);
+  throw error;
+});
 const backend = await openBackend(backendName).catch((error: unknown) => {
   if (error instanceof BackendConfigError) exit(2, error.message);
   throw error;
 });
-const served = buildServer(backend.store);
+const { access, credentials } = security;
+const served = buildServer(backend.store, {
+  credentials,
+  ...(access === undefined ? {} : { access }),
+  ...(backend.probe === undefined ? {} : { health: { probe: backend.probe } }),
+});
 // grpc-js logs a failed bind itself ("E No address added ..."), ahead of our own message
 // below that says what to do: its logger is quiet until the server listens.
 setLogVerbosity(logVerbosity.NONE);
@@ -26,10 +36,17 @@ setLogVerbosity(grpcLogVerbosity());
 // Port 0 asks for any free port: say which one was bound.
 const host = bindAddress.slice(0, bindAddress.lastIndexOf(':'));
 console.log(`event store server listening on ${host}:${port} (backend: ${backend.name})`);
+for (const notice of security.notices) console.log(`event store server: ${notice}`);
+
+const tokensFile = process.env.EVENT_STORE_TOKENS_FILE;
+if (access !== undefined && tokensFile !== undefined) {
+  process.on('SIGHUP', () => void reloadTokens(access, tokensFile).then((outcome) => console.log(`event store server: ${outcome}`)));
+}
 
 const stop = async (signal: string): Promise<void> => {
   console.log(`event store server: ${signal} received, finishing calls in flight`);
   await served.shutdown();
+  await backend.probe?.close();
   await backend.store.close();
   console.log('event store server: stopped');
   process.exit(0);

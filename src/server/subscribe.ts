@@ -3,6 +3,7 @@
 // costs the server a few buffered messages, never a copy of the log.
 
 import { once } from 'node:events';
+import { Metadata, status } from '@grpc/grpc-js';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { SubscriptionMessage } from '../event-store/event-store.ts';
 import { subscribeRequestFromWire, subscriptionMessageToWire } from '../event-store/grpc/wire.ts';
@@ -16,6 +17,12 @@ export interface SubscriptionOptions {
 }
 
 const HEARTBEAT = {};
+
+/**
+ * The reason shutdown aborts a subscription with. Its end is then UNAVAILABLE, never OK:
+ * a client must not take a server going away for the end of the log.
+ */
+export const SHUTTING_DOWN = Symbol('server shutting down');
 
 export async function serveSubscription(
   context: CallContext,
@@ -40,7 +47,9 @@ export async function serveSubscription(
     sentSinceTick = false;
   }, options.heartbeatMs);
   try {
+    const admitTenant = context.admit(call.metadata);
     const request = subscribeRequestFromWire(decoded(call.request));
+    admitTenant(request.tenantId);
     iterator = context.store.subscribe({ ...request, signal })[Symbol.asyncIterator]();
     for (;;) {
       // The port promises that an aborted subscription ends quietly, so awaiting the store
@@ -56,9 +65,9 @@ export async function serveSubscription(
       if (!call.write(subscriptionMessageToWire(next.value))) await drained(call, signal);
       if (signal.aborted) break;
     }
-    if (!call.cancelled) call.end();
+    end(call, signal);
   } catch (error) {
-    if (signal.aborted) call.end();
+    if (signal.aborted) end(call, signal);
     else call.emit('error', context.fail('Subscribe', error));
     return;
   } finally {
@@ -69,6 +78,13 @@ export async function serveSubscription(
     // Not awaited: a store may take a moment to notice the signal, and nobody waits on it.
     iterator?.return?.().catch(() => undefined);
   }
+}
+
+/** OK when the client asked to stop; UNAVAILABLE when the server is going away. */
+function end(call: ServerWritableStream<unknown, object>, signal: AbortSignal): void {
+  if (call.cancelled) return;
+  if (signal.reason === SHUTTING_DOWN) call.emit('error', { code: status.UNAVAILABLE, details: 'server shutting down', metadata: new Metadata() });
+  else call.end();
 }
 
 async function drained(call: ServerWritableStream<unknown, object>, signal: AbortSignal): Promise<void> {

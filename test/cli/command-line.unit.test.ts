@@ -133,3 +133,11 @@ function usageErrorOf(argv: readonly string[]): string {
   }
   throw new Error(`${argv.join(' ')} was taken`);
 }
+
+describe('how to reach a protected server', () => {
+  it('takes --token and --tls with any command, and refuses an empty token', () => {
+    expect(parseCommandLine(['--token', 'secret-token-123456', '--tls', 'summary', 'acc-1']).global).toMatchObject({ token: 'secret-token-123456', tls: true });
+    expect(parseCommandLine(['summary', 'acc-1']).global).toMatchObject({ token: undefined, tls: false });
+    expect(usageErrorOf(['--token', '', 'summary', 'acc-1'])).toBe('--token needs a value');
+  });
+});

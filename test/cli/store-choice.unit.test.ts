@@ -39,3 +39,24 @@ describe('chooseStore', () => {
     expect(() => chooseStore(options, environment, command)).toThrow(message);
   });
 });
+
+describe('chooseStore for a protected server', () => {
+  const grpc = { memory: false, addr: undefined, token: undefined, tls: false };
+
+  it.each<[string, { token?: string; tls?: boolean }, Record<string, string>, object]>([
+    ['--token', { token: 'from-the-flag' }, { EVENT_STORE_TOKEN: 'from-the-environment' }, { token: 'from-the-flag' }],
+    ['EVENT_STORE_TOKEN', {}, { EVENT_STORE_TOKEN: 'from-the-environment' }, { token: 'from-the-environment' }],
+    ['--tls, trusting the system', { tls: true }, {}, { tls: {} }],
+    ['EVENT_STORE_TLS_CA, which turns TLS on', {}, { EVENT_STORE_TLS_CA: 'ca.pem' }, { tls: { caFile: 'ca.pem' } }],
+    ['neither token nor TLS when both variables are empty', {}, { EVENT_STORE_TOKEN: '', EVENT_STORE_TLS_CA: '' }, {}],
+  ])('takes %s', (_, flags, environment, expected) => {
+    expect(chooseStore({ ...grpc, ...flags }, environment, 'summary')).toEqual({ kind: 'grpc', address: '127.0.0.1:50051', ...expected });
+  });
+
+  it.each([
+    ['--token', { token: 'abc' }],
+    ['--tls', { tls: true }],
+  ])('refuses %s with --memory, which has no server', (flag, flags) => {
+    expect(() => chooseStore({ ...grpc, memory: true, ...flags }, {}, 'summary')).toThrow(`${flag} is for the gRPC server`);
+  });
+});

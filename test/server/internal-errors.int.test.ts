@@ -1,17 +1,22 @@
 // What a client learns when the store behind the server fails unexpectedly: INTERNAL and
 // nothing more, since the message may hold passwords, hosts or SQL; the operator finds
-// the detail in the server's log.
+// the detail in the server's log, under the short ref the client's message carries too.
+// PostgreSQL's own words (a unique key's detail, the database's host and port) stay there.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventStore } from '../../src/event-store/event-store.ts';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.ts';
 import { newTenant } from '../event-store/contract.ts';
 import { serveOnLoopback } from '../event-store/grpc/loopback.ts';
 import type { LoopbackServer } from '../event-store/grpc/loopback.ts';
 import { PlainClient } from '../event-store/grpc/plain-client.ts';
 import type { Outcome } from '../event-store/grpc/plain-client.ts';
+import { describePostgres, dropSchema, freshSchemaName } from '../support/postgres.ts';
+import { proxyDatabase } from '../support/tcp-proxy.ts';
+import type { TcpProxy } from '../support/tcp-proxy.ts';
 
 describe('a server whose store fails unexpectedly', () => {
   let server: LoopbackServer | undefined;
@@ -37,7 +42,8 @@ describe('a server whose store fails unexpectedly', () => {
     expect(sent).not.toContain('secret');
     expect(sent).not.toContain('hunter2');
     expect(sent).not.toContain('10.0.0.5');
-    expect(server?.log.filter((line) => line.startsWith(method)).join('\n')).toContain(SECRET);
+    const ref = refOf(error.details);
+    expect(server?.log.find((line) => line.startsWith(method) && line.includes(`(ref ${ref})`))).toContain(SECRET);
   });
 
   // ---- fixtures -----------------------------------------------------------------------
@@ -54,29 +60,92 @@ describe('a server whose store fails unexpectedly', () => {
     close: async () => {},
   };
 
-  function appendRequest() {
-    const meta = { event_id: uuidv7(), event_type: 'Noted', event_version: 1, content_type: 'application/json', aggregate_nonce: '1' };
-    return {
-      tenant_id: newTenant(),
-      aggregate_id: 'acc-1',
-      aggregate_type: 'BankAccount',
-      expected_aggregate_nonce: '0',
-      idempotency_key: '',
-      events: [{ meta, payload: Buffer.from('{}') }],
-    };
-  }
-
-  function failed(outcome: Outcome): ServiceError {
-    if (outcome.ok) throw new Error('expected the call to fail, and it succeeded');
-    return outcome.error;
-  }
-
-  function subscriptionError(plain: PlainClient, request: object): Promise<ServiceError> {
-    return new Promise((resolve, reject) => {
-      const call = plain.subscribe(request);
-      call.on('data', () => reject(new Error('expected the subscription to fail, and it sent a message')));
-      call.on('error', (error: ServiceError) => resolve(error));
-      call.on('end', () => reject(new Error('expected the subscription to fail, and it ended')));
-    });
+  function appendRequest(): ReturnType<typeof eventAppend> {
+    return eventAppend(newTenant(), 'acc-1', uuidv7());
   }
 });
+
+describePostgres('a server over PostgreSQL, on failures with the database\'s own words', (databaseUrl) => {
+  const schema = freshSchemaName();
+  let proxy: TcpProxy | undefined;
+  let store: PostgresEventStore | undefined;
+  let server: LoopbackServer | undefined;
+  let plain: PlainClient | undefined;
+  const client = (): PlainClient => plain ?? expect.fail('no client');
+  beforeAll(async () => {
+    const proxied = await proxyDatabase(databaseUrl);
+    proxy = proxied.proxy;
+    store = await PostgresEventStore.connect({ connectionString: proxied.connectionString, schema, connectTimeoutMs: 2_000 });
+    server = await serveOnLoopback(store);
+    plain = new PlainClient(server.address);
+  });
+  afterAll(async () => {
+    plain?.close();
+    await server?.stop();
+    await store?.close();
+    await proxy?.close();
+    await dropSchema(databaseUrl, schema);
+  });
+
+  it("answers a duplicate event id with ALREADY_EXISTS and a ref, keeping PostgreSQL's key detail to the log", async () => {
+    const tenantId = newTenant();
+    const eventId = uuidv7();
+    expect((await client().append(eventAppend(tenantId, 'acc-1', eventId))).ok).toBe(true);
+    const error = failed(await client().append(eventAppend(tenantId, 'acc-2', eventId)));
+    expect(status[error.code]).toBe('ALREADY_EXISTS');
+    expect(error.details).toMatch(/^an event id of this batch is already stored for the tenant \(ref [0-9a-f]{8}\)$/);
+    for (const internal of ['Key (', 'events_event_id_key', 'tenant_id', '23505', eventId]) expect(error.details).not.toContain(internal);
+    const logged = server?.log.find((line) => line.includes(`(ref ${refOf(error.details)})`));
+    expect(logged).toContain(`Key (tenant_id, event_id)=(${tenantId}, ${eventId}) already exists`);
+  });
+
+  it("answers UNAVAILABLE without the database's host and port while it cannot be reached", async () => {
+    const tcp = proxy ?? expect.fail('no proxy');
+    tcp.refuse(true);
+    tcp.cut();
+    try {
+      const outcome = await client().readStream({ tenant_id: newTenant(), aggregate_id: 'acc-1', from_aggregate_nonce: '1', max_count: 0, forward: true });
+      const error = failed(outcome);
+      expect(status[error.code]).toBe('UNAVAILABLE');
+      const port = tcp.address.split(':')[1] ?? expect.fail('no port');
+      expect(error.details).not.toContain(port);
+      expect(error.details).not.toContain('PostgreSQL');
+      expect(server?.log.find((line) => line.includes(`(ref ${refOf(error.details)})`))).toContain(`PostgreSQL at 127.0.0.1:${port}`);
+    } finally {
+      tcp.refuse(false);
+    }
+  });
+});
+
+/** The short id a withheld failure's message ends with; the server's log line names it too. */
+function refOf(details: string): string {
+  const ref = /\(ref ([0-9a-f]{8})\)$/.exec(details)?.[1];
+  if (ref === undefined) throw new Error(`no ref in "${details}"`);
+  return ref;
+}
+
+function failed(outcome: Outcome): ServiceError {
+  if (outcome.ok) throw new Error('expected the call to fail, and it succeeded');
+  return outcome.error;
+}
+
+function eventAppend(tenantId: string, aggregateId: string, eventId: string) {
+  const meta = { event_id: eventId, event_type: 'Noted', event_version: 1, content_type: 'application/json', aggregate_nonce: '1' };
+  return {
+    tenant_id: tenantId,
+    aggregate_id: aggregateId,
+    aggregate_type: 'BankAccount',
+    expected_aggregate_nonce: '0',
+    idempotency_key: '',
+    events: [{ meta, payload: Buffer.from('{}') }],
+  };
+}
+
+function subscriptionError(plain: PlainClient, request: object): Promise<ServiceError> {
+  return new Promise((resolve, reject) => {
+    const call = plain.subscribe(request);
+    call.on('data', () => reject(new Error('expected the subscription to fail, and it sent a message')));
+    call.on('error', (error: ServiceError) => resolve(error));
+    call.on('end', () => reject(new Error('expected the subscription to fail, and it ended')));
+  });
+}

@@ -1,5 +1,6 @@
 // The event store server as people run it (`pnpm event-store`): a process configured by
-// its environment that says where it listens and stops cleanly on SIGINT or SIGTERM.
+// its environment that says where it listens and stops cleanly on SIGINT or SIGTERM, telling
+// its subscribers it is going away rather than that the log has ended.
 
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { run } from '../support/child-process.ts';
 import { startServerProcess } from '../support/server-process.ts';
 
 describe('the event store server process', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('serves on BIND_ADDR, logs where, and exits 0 on %s with a subscription open', async (signal) => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('serves on BIND_ADDR, logs where, and exits 0 on %s, ending an open subscription with UNAVAILABLE', async (signal) => {
     const server = await startServerProcess({});
     try {
       expect(server.output()).toMatch(/listening on 127\.0\.0\.1:\d+ \(backend: memory\)/);
@@ -23,13 +24,13 @@ describe('the event store server process', () => {
       const subscription = plain.subscribe({ tenant_id: tenantId });
       const ended = new Promise<string>((resolve) => {
         subscription.on('data', () => undefined);
-        subscription.on('end', () => resolve('ended cleanly'));
+        subscription.on('end', () => resolve('ended with OK'));
         subscription.on('error', (error) => resolve(`failed: ${error.message}`));
       });
       await new Promise((resolve) => subscription.once('data', resolve));
 
       const exit = server.stop(signal);
-      expect(await ended).toBe('ended cleanly');
+      expect(await ended).toBe('failed: 14 UNAVAILABLE: server shutting down');
       expect(await exit).toEqual({ code: 0, signal: null });
       plain.close();
     } finally {

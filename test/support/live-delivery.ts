@@ -29,6 +29,11 @@ export interface Workload {
   readonly mayStop?: (error: unknown, store: EventStore) => boolean;
   /** Each append carries an idempotency key of its own, so a client may send it again safely. */
   readonly keyed?: boolean;
+  /**
+   * Whether this error is an outage the test expects to end (a database taken away and
+   * given back): the writer pauses a moment, reads the head again and tries again.
+   */
+  readonly retryOn?: (error: unknown) => boolean;
 }
 
 export interface WorkloadOutcome {
@@ -60,6 +65,11 @@ export async function runWriters(workload: Workload): Promise<WorkloadOutcome> {
           await store.append({ tenantId: workload.tenantId, stream: account(aggregateId), expectedVersion, idempotencyKey, events });
         } catch (error) {
           if (error instanceof ConcurrencyError) continue;
+          if (workload.retryOn?.(error) === true) {
+            // Not a wait for anything: it keeps the writers from spinning while the outage lasts.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            continue;
+          }
           if (workload.mayStop?.(error, store) !== true) throw error;
           stopped.push({ writer, store, error });
           return;

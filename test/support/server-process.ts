@@ -12,6 +12,8 @@ export interface ServerProcess {
   output(): string;
   /** Sends the signal and resolves, with how it exited, once the process is gone. */
   stop(signal?: NodeJS.Signals): Promise<Exit>;
+  /** Sends a signal that does not stop it (SIGHUP). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 export interface Exit {
@@ -47,7 +49,7 @@ export function startServerProcess(env: Readonly<Record<string, string>>, port =
       if (listening === null) return;
       clearTimeout(timer);
       const boundPort = Number(listening[1]);
-      resolve({ address: `127.0.0.1:${boundPort}`, port: boundPort, output: () => output, stop });
+      resolve({ address: `127.0.0.1:${boundPort}`, port: boundPort, output: () => output, stop, signal: (signal) => child.kill(signal) });
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);

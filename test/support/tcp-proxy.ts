@@ -58,3 +58,12 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
     },
   };
 }
+
+/** A proxy in front of the database at `databaseUrl`, and the URL that reaches it through the proxy. */
+export async function proxyDatabase(databaseUrl: string): Promise<{ readonly proxy: TcpProxy; readonly connectionString: string }> {
+  const direct = new URL(databaseUrl);
+  const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+  const proxied = new URL(databaseUrl);
+  proxied.host = proxy.address;
+  return { proxy, connectionString: proxied.href };
+}

@@ -11,8 +11,10 @@ import {
   InvalidRequestError,
   LimitExceededError,
   MissingTenantError,
+  PermissionDeniedError,
   StoreUnavailableError,
   TenantMismatchError,
+  UnauthenticatedError,
 } from '../errors.ts';
 import { decodeConcurrencyStatus, STATUS_DETAILS_KEY } from './proto.ts';
 
@@ -32,12 +34,18 @@ export function errorFromStatus(error: unknown, site: CallSite): Error {
   if (!isServiceError(error)) return error instanceof Error ? error : new Error(String(error));
   const details = error.details;
   switch (error.code) {
+    // The protocol gives an empty tenant and a refused token the same code, and an event of
+    // another tenant and a tenant the token does not cover another one. Servers of this
+    // project say "tenant id is required" and "another tenant" in those cases; any other
+    // refusal is about the caller's token.
     case status.UNAUTHENTICATED:
-      return new MissingTenantError();
+      if (/tenant id is required/i.test(details)) return new MissingTenantError();
+      return new UnauthenticatedError(`the event store at ${site.address} refused the call: ${details}`);
     case status.INVALID_ARGUMENT:
       return new InvalidRequestError(details);
     case status.PERMISSION_DENIED:
-      return new TenantMismatchError(details);
+      if (/another tenant/i.test(details)) return new TenantMismatchError(details);
+      return new PermissionDeniedError(`the event store at ${site.address} refused tenant ${JSON.stringify(site.tenantId)}: ${details}`);
     case status.ABORTED:
       return concurrencyError(error, site);
     case status.ALREADY_EXISTS:

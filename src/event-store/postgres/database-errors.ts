@@ -22,7 +22,9 @@ export function translateDatabaseError(error: unknown, database: string): Error 
   const code = errorProperty(error, 'code');
   const message = error instanceof Error ? error.message : String(error);
   if (code === '23505' && errorProperty(error, 'constraint') === 'events_event_id_key') {
-    return new DuplicateEventIdError(`an event id of this batch is already stored for the tenant (${errorProperty(error, 'detail') ?? message})`);
+    // The driver's detail ("Key (tenant_id, event_id)=(…) already exists") is kept as the
+    // cause: the server logs it, and the words sent to a client stay free of SQL.
+    return new DuplicateEventIdError('an event id of this batch is already stored for the tenant', { cause: error });
   }
   // PostgreSQL text cannot hold a NUL character, in a column or inside a JSON string.
   if (code === '22021' || code === '22P05') return new InvalidRequestError(`PostgreSQL cannot store this text: ${message}`);

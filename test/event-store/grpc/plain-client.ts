@@ -3,8 +3,8 @@
 // protocol itself rather than our client's reading of it.
 
 import { fileURLToPath } from 'node:url';
-import { Client, credentials } from '@grpc/grpc-js';
-import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import type { ChannelCredentials, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { AnyDefinition, MessageTypeDefinition, MethodDefinition } from '@grpc/proto-loader';
 
@@ -20,11 +20,23 @@ export const protos = loadSync(['eventstore/v1/eventstore.proto', 'google/rpc/st
 export type Message = Record<string, unknown>;
 export type Outcome = { readonly ok: true; readonly response: Message } | { readonly ok: false; readonly error: ServiceError };
 
+export interface PlainClientOptions {
+  /** The `authorization` metadata sent with every call, as written (`Bearer TOKEN`, or anything). */
+  readonly authorization?: string;
+  /** TLS, say; plaintext without. */
+  readonly credentials?: ChannelCredentials;
+  /** Each call's deadline; none without. */
+  readonly deadlineMs?: number;
+}
+
 export class PlainClient {
   readonly client: Client;
 
-  constructor(address: string) {
-    this.client = new Client(address, credentials.createInsecure());
+  constructor(
+    address: string,
+    private readonly options: PlainClientOptions = {},
+  ) {
+    this.client = new Client(address, options.credentials ?? credentials.createInsecure());
   }
 
   append(request: object): Promise<Outcome> {
@@ -38,7 +50,8 @@ export class PlainClient {
   /** Responses are decoded messages, unless another `deserialize` is given. */
   subscribe(request: object, deserialize?: (bytes: Buffer) => unknown): ClientReadableStream<unknown> {
     const subscribe = method('Subscribe');
-    return this.client.makeServerStreamRequest(subscribe.path, subscribe.requestSerialize, deserialize ?? subscribe.responseDeserialize, request);
+    const deserializer = deserialize ?? subscribe.responseDeserialize;
+    return this.client.makeServerStreamRequest(subscribe.path, subscribe.requestSerialize, deserializer, request, this.metadata(), this.callOptions());
   }
 
   /** Sends these exact bytes as the request of a unary method. */
@@ -55,10 +68,20 @@ export class PlainClient {
     this.client.close();
   }
 
+  private metadata(): Metadata {
+    const metadata = new Metadata();
+    if (this.options.authorization !== undefined) metadata.set('authorization', this.options.authorization);
+    return metadata;
+  }
+
+  private callOptions(): { deadline?: number } {
+    return this.options.deadlineMs === undefined ? {} : { deadline: Date.now() + this.options.deadlineMs };
+  }
+
   private unary(name: string, request: object): Promise<Outcome> {
     const definition = method(name);
     return new Promise((resolve) => {
-      this.client.makeUnaryRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request, (error, response) =>
+      this.client.makeUnaryRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request, this.metadata(), this.callOptions(), (error, response) =>
         resolve(error ? { ok: false, error } : { ok: true, response: asMessage(response) }),
       );
     });
