@@ -17,9 +17,12 @@ import {
   DuplicateEventIdError,
   IdempotencyKeyReusedError,
   InvalidRequestError,
+  LimitExceededError,
 } from './errors.ts';
 import { EventStorage, isSameBatch } from './in-memory-storage.ts';
-import { checkAppend, checkReadStream, checkSubscribe, pageSize } from './rules.ts';
+import type { Limits } from './limits.ts';
+import { limitName, limitsFromEnv } from './limits.ts';
+import { checkAppend, checkReadStream, checkSubscribe, pageSize, withinResponseBudget } from './rules.ts';
 
 interface Stream {
   /** One object for the stream, shared by all its stored events. */
@@ -46,17 +49,22 @@ export class InMemoryEventStore implements EventStore {
   private lastGlobalPosition = 0;
   private wakeSubscribers: Array<() => void> = [];
   private closed = false;
+  /** What the stored events weigh, as `eventBytes` counts them: held under `limits.memoryBytes`. */
+  private heldBytes = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly limits: Limits = limitsFromEnv(),
+  ) {}
 
   async append(request: AppendRequest): Promise<AppendResult> {
-    checkAppend(request);
-    const tenant = this.tenant(request.tenantId);
+    const bytes = checkAppend(request, this.limits);
+    const known = this.tenants.get(request.tenantId);
     const { aggregateId, aggregateType } = request.stream;
 
     // Idempotency comes first: a retried batch gets its first answer even after the
     // stream has moved on, which the version check below would otherwise refuse.
-    const stream = tenant.streams.get(aggregateId);
+    const stream = known?.streams.get(aggregateId);
     const key = request.idempotencyKey || undefined;
     const earlier = key === undefined ? undefined : stream?.idempotency.get(key);
     if (stream !== undefined && earlier !== undefined) {
@@ -81,10 +89,16 @@ export class InMemoryEventStore implements EventStore {
       throw new InvalidRequestError(`stream ${aggregateId} holds ${stream.id.aggregateType} events, not ${aggregateType}`);
     }
     for (const event of request.events) {
-      if (tenant.eventIds.has(event.eventId)) throw new DuplicateEventIdError(`event id ${event.eventId} is already stored`);
+      if (known?.eventIds.has(event.eventId) === true) throw new DuplicateEventIdError(`event id ${event.eventId} is already stored`);
+    }
+    // Full is full for every writer: refused whole, with everything stored still readable.
+    if (this.heldBytes + bytes > this.limits.memoryBytes) {
+      throw new LimitExceededError(`the memory backend is full: it holds ${this.heldBytes} bytes and this append needs ${bytes} more (${limitName('memoryBytes', this.limits)})`);
     }
 
     // Nothing below can fail, so the batch lands whole or (above) not at all.
+    this.heldBytes += bytes;
+    const tenant = known ?? this.newTenant(request.tenantId);
     const target = stream ?? this.newStream(tenant, { aggregateType, aggregateId });
     const recordedAtMs = this.now();
     for (const [index, event] of request.events.entries()) {
@@ -102,30 +116,36 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async readStream(request: ReadStreamRequest): Promise<StreamPage> {
-    checkReadStream(request);
+    checkReadStream(request, this.limits);
     const events = this.tenants.get(request.tenantId)?.streams.get(request.aggregateId)?.events ?? [];
     const size = pageSize(request.maxCount);
     if (request.direction === 'forward') {
       const first = Math.max(request.fromVersion, 1);
-      const page = events.slice(first - 1, first - 1 + size);
+      const page = withinResponseBudget(events.slice(first - 1, first - 1 + size), this.limits);
       const next = first + page.length;
       return { events: page, isEnd: next > events.length, nextFromVersion: next };
     }
     const head = events.length;
     const from = request.fromVersion === 0 ? head : Math.min(request.fromVersion, head);
-    const last = Math.max(from - size, 0);
-    const page = events.slice(last, from).reverse();
+    const page = withinResponseBudget(events.slice(Math.max(from - size, 0), from).reverse(), this.limits);
+    const last = from - page.length;
     return { events: page, isEnd: last === 0, nextFromVersion: last };
   }
 
   async *subscribe(request: SubscribeRequest): AsyncIterable<SubscriptionMessage> {
-    checkSubscribe(request);
+    checkSubscribe(request, this.limits);
     const prefix = request.aggregateIdPrefix ?? '';
     const { signal } = request;
-    const log = this.tenant(request.tenantId).log;
+    // A tenant nobody has written to is not created by a subscriber: it waits for one to
+    // appear, so subscribing to ever new names costs nothing once they are cancelled.
+    let log: readonly RecordedEvent[] = this.tenants.get(request.tenantId)?.log ?? [];
     let index = firstIndexAtOrAfter(log, request.fromPosition);
     let caughtUp = false;
     while (!this.closed && !signal?.aborted) {
+      if (log.length === 0) {
+        log = this.tenants.get(request.tenantId)?.log ?? log;
+        index = firstIndexAtOrAfter(log, request.fromPosition);
+      }
       if (index < log.length) {
         const event = log[index++]!;
         if (event.stream.aggregateId.startsWith(prefix)) yield { kind: 'event', event };
@@ -145,12 +165,9 @@ export class InMemoryEventStore implements EventStore {
     this.wake();
   }
 
-  private tenant(tenantId: string): Tenant {
-    let tenant = this.tenants.get(tenantId);
-    if (tenant === undefined) {
-      tenant = { id: tenantId, log: [], streams: new Map(), eventIds: new Set() };
-      this.tenants.set(tenantId, tenant);
-    }
+  private newTenant(tenantId: string): Tenant {
+    const tenant = { id: tenantId, log: [], streams: new Map(), eventIds: new Set<string>() };
+    this.tenants.set(tenantId, tenant);
     return tenant;
   }
 
