@@ -47,7 +47,7 @@ export class InMemoryEventStore implements EventStore {
   private readonly tenants = new Map<string, Tenant>();
   private readonly storage = new EventStorage();
   private lastGlobalPosition = 0;
-  private wakeSubscribers: Array<() => void> = [];
+  private wakeSubscribers = new Set<() => void>();
   private closed = false;
   /** What the stored events weigh, as `eventBytes` counts them: held under `limits.memoryBytes`. */
   private heldBytes = 0;
@@ -177,20 +177,25 @@ export class InMemoryEventStore implements EventStore {
     return stream;
   }
 
+  /** A subscriber that leaves takes its wake-up with it: a store nobody appends to must not collect them. */
   private nextAppend(signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
-      const onAbort = (): void => resolve();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.wakeSubscribers.push(() => {
+      const onAbort = (): void => {
+        this.wakeSubscribers.delete(wake);
+        resolve();
+      };
+      const wake = (): void => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.wakeSubscribers.add(wake);
     });
   }
 
   private wake(): void {
     const waiting = this.wakeSubscribers;
-    this.wakeSubscribers = [];
+    this.wakeSubscribers = new Set();
     for (const resolve of waiting) resolve();
   }
 }
