@@ -7,7 +7,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { BankAccountCommand, BankAccountEvent } from '../src/domain/bank-account.ts';
 import { accountStream, encode } from '../src/domain/bank-account-codec.ts';
 import type { AppendRequest, EventStore, NewEvent } from '../src/event-store/event-store.ts';
-import { MAX_EVENTS_PER_APPEND } from '../src/event-store/event-store.ts';
+import { DEFAULT_LIMITS } from '../src/event-store/limits.ts';
 import { methods } from '../src/event-store/grpc/proto.ts';
 import { appendRequestToWire, subscriptionMessageToWire } from '../src/event-store/grpc/wire.ts';
 import { forEachLimited, measureRate, SIZES } from './measure.ts';
@@ -62,7 +62,7 @@ export function eventMessageBytes(): number {
 export async function fillAccount(store: EventStore, tenantId: string, accountId: string, length: number): Promise<void> {
   const opened: BankAccountEvent = { type: 'AccountOpened', data: { accountId, customerId: 'bench', accountType: 'Checking', initialBalanceCents: 0 } };
   for (let version = 0; version < length; ) {
-    const count = Math.min(MAX_EVENTS_PER_APPEND, length - version);
+    const count = Math.min(DEFAULT_LIMITS.eventsPerAppend, length - version);
     const event = (at: number): NewEvent => newEvent(at === 0 ? opened : deposited(accountId, 100 * at, randomUUID), undefined, randomUUID);
     const events = Array.from({ length: count }, (_, i) => event(version + i));
     await store.append({ tenantId, stream: accountStream(accountId), expectedVersion: version, events });

@@ -119,10 +119,7 @@ export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 /** How many events one page of a read may hold at most, in every implementation. */
 export const MAX_PAGE_SIZE = 1000;
-/** How many events one append may carry at most. */
-export const MAX_EVENTS_PER_APPEND = 1000;
-/** The largest payload of one event, in bytes. */
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+// How many events an append may carry, how large a payload may be and the rest: limits.ts.
 
 /** Reads a whole stream forward, page by page: what a command handler folds over. */
 export async function readWholeStream(

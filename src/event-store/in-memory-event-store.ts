@@ -16,10 +16,13 @@ import {
   DuplicateEventIdError,
   IdempotencyKeyReusedError,
   InvalidRequestError,
+  LimitExceededError,
 } from './errors.ts';
 import { EventStorage, isSameBatch } from './in-memory-storage.ts';
 import type { StoredEvent } from './in-memory-storage.ts';
-import { checkAppend, checkReadStream, checkSubscribe, pageSize } from './rules.ts';
+import type { Limits } from './limits.ts';
+import { limitName, limitsFromEnv } from './limits.ts';
+import { checkAppend, checkReadStream, checkSubscribe, pageSize, withinResponseBudget } from './rules.ts';
 
 interface Stream {
   /** One object for the stream, shared by all its stored events. */
@@ -45,19 +48,24 @@ export class InMemoryEventStore implements EventStore {
   private readonly tenants = new Map<string, Tenant>();
   private readonly storage = new EventStorage();
   private lastGlobalPosition = 0;
-  private wakeSubscribers: Array<() => void> = [];
+  private wakeSubscribers = new Set<() => void>();
   private closed = false;
+  /** What the stored events weigh, as `eventBytes` counts them: held under `limits.memoryBytes`. */
+  private heldBytes = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly limits: Limits = limitsFromEnv(),
+  ) {}
 
   async append(request: AppendRequest): Promise<AppendResult> {
-    checkAppend(request);
-    const tenant = this.tenant(request.tenantId);
+    const bytes = checkAppend(request, this.limits);
+    const known = this.tenants.get(request.tenantId);
     const { aggregateId, aggregateType } = request.stream;
 
     // Idempotency comes first: a retried batch gets its first answer even after the
     // stream has moved on, which the version check below would otherwise refuse.
-    const stream = tenant.streams.get(aggregateId);
+    const stream = known?.streams.get(aggregateId);
     const key = request.idempotencyKey || undefined;
     const earlier = key === undefined ? undefined : stream?.idempotency.get(key);
     if (stream !== undefined && earlier !== undefined) {
@@ -83,10 +91,16 @@ export class InMemoryEventStore implements EventStore {
       throw new InvalidRequestError(`stream ${aggregateId} holds ${stream.id.aggregateType} events, not ${aggregateType}`);
     }
     for (const event of request.events) {
-      if (tenant.eventIds.has(event.eventId)) throw new DuplicateEventIdError(`event id ${event.eventId} is already stored`);
+      if (known?.eventIds.has(event.eventId) === true) throw new DuplicateEventIdError(`event id ${event.eventId} is already stored`);
+    }
+    // Full is full for every writer: refused whole, with everything stored still readable.
+    if (this.heldBytes + bytes > this.limits.memoryBytes) {
+      throw new LimitExceededError(`the memory backend is full: it holds ${this.heldBytes} bytes and this append needs ${bytes} more (${limitName('memoryBytes', this.limits)})`);
     }
 
     // Nothing below can fail, so the batch lands whole or (above) not at all.
+    this.heldBytes += bytes;
+    const tenant = known ?? this.newTenant(request.tenantId);
     const target = stream ?? this.newStream(tenant, { aggregateType, aggregateId });
     const recordedAtMs = this.now();
     for (const [index, event] of request.events.entries()) {
@@ -104,30 +118,36 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async readStream(request: ReadStreamRequest): Promise<StreamPage> {
-    checkReadStream(request);
+    checkReadStream(request, this.limits);
     const events = this.tenants.get(request.tenantId)?.streams.get(request.aggregateId)?.events ?? [];
     const size = pageSize(request.maxCount);
     if (request.direction === 'forward') {
       const first = Math.max(request.fromVersion, 1);
-      const page = events.slice(first - 1, first - 1 + size).map((event) => this.storage.recorded(event));
+      const page = withinResponseBudget(events.slice(first - 1, first - 1 + size).map((event) => this.storage.recorded(event)), this.limits);
       const next = first + page.length;
       return { events: page, isEnd: next > events.length, nextFromVersion: next };
     }
     const head = events.length;
     const from = request.fromVersion === 0 ? head : Math.min(request.fromVersion, head);
-    const last = Math.max(from - size, 0);
-    const page = events.slice(last, from).reverse().map((event) => this.storage.recorded(event));
+    const page = withinResponseBudget(events.slice(Math.max(from - size, 0), from).reverse().map((event) => this.storage.recorded(event)), this.limits);
+    const last = from - page.length;
     return { events: page, isEnd: last === 0, nextFromVersion: last };
   }
 
   async *subscribe(request: SubscribeRequest): AsyncIterable<SubscriptionMessage> {
-    checkSubscribe(request);
+    checkSubscribe(request, this.limits);
     const prefix = request.aggregateIdPrefix ?? '';
     const { signal } = request;
-    const log = this.tenant(request.tenantId).log;
+    // A tenant nobody has written to is not created by a subscriber: it waits for one to
+    // appear, so subscribing to ever new names costs nothing once they are cancelled.
+    let log: readonly StoredEvent[] = this.tenants.get(request.tenantId)?.log ?? [];
     let index = firstIndexAtOrAfter(log, request.fromPosition);
     let caughtUp = false;
     while (!this.closed && !signal?.aborted) {
+      if (log.length === 0) {
+        log = this.tenants.get(request.tenantId)?.log ?? log;
+        index = firstIndexAtOrAfter(log, request.fromPosition);
+      }
       if (index < log.length) {
         const event = log[index++]!;
         if (event.stream.aggregateId.startsWith(prefix)) yield { kind: 'event', event: this.storage.recorded(event) };
@@ -147,12 +167,9 @@ export class InMemoryEventStore implements EventStore {
     this.wake();
   }
 
-  private tenant(tenantId: string): Tenant {
-    let tenant = this.tenants.get(tenantId);
-    if (tenant === undefined) {
-      tenant = { id: tenantId, log: [], streams: new Map(), eventIds: new Set() };
-      this.tenants.set(tenantId, tenant);
-    }
+  private newTenant(tenantId: string): Tenant {
+    const tenant = { id: tenantId, log: [], streams: new Map(), eventIds: new Set<string>() };
+    this.tenants.set(tenantId, tenant);
     return tenant;
   }
 
@@ -162,20 +179,25 @@ export class InMemoryEventStore implements EventStore {
     return stream;
   }
 
+  /** A subscriber that leaves takes its wake-up with it: a store nobody appends to must not collect them. */
   private nextAppend(signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
-      const onAbort = (): void => resolve();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.wakeSubscribers.push(() => {
+      const onAbort = (): void => {
+        this.wakeSubscribers.delete(wake);
+        resolve();
+      };
+      const wake = (): void => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.wakeSubscribers.add(wake);
     });
   }
 
   private wake(): void {
     const waiting = this.wakeSubscribers;
-    this.wakeSubscribers = [];
+    this.wakeSubscribers = new Set();
     for (const resolve of waiting) resolve();
   }
 }
@@ -183,8 +205,8 @@ export class InMemoryEventStore implements EventStore {
 /**
  * The versions an answered batch took, in one number: most appends carry a key, so what a
  * key costs is paid per event, and a number in a map costs no object. Exact while the
- * expected version stays under 2^37 (2^53 / BATCH_LENGTH_BASE); a batch is far shorter
- * than BATCH_LENGTH_BASE events (rules.ts caps it).
+ * expected version stays under 2^37 (2^53 / BATCH_LENGTH_BASE); a batch is shorter than
+ * BATCH_LENGTH_BASE events (limits.ts caps EVENT_STORE_MAX_EVENTS_PER_APPEND below it).
  */
 const BATCH_LENGTH_BASE = 2 ** 16;
 

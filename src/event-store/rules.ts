@@ -2,56 +2,101 @@
 // once, before a store touches its log, so the memory and PostgreSQL stores cannot drift.
 
 import { createHash } from 'node:crypto';
-import type { AppendRequest, ReadStreamRequest, SubscribeRequest } from './event-store.ts';
-import { DEFAULT_CONTENT_TYPE, MAX_EVENTS_PER_APPEND, MAX_PAGE_SIZE, MAX_PAYLOAD_BYTES } from './event-store.ts';
+import type { AppendRequest, NewEvent, ReadStreamRequest, SubscribeRequest } from './event-store.ts';
+import { DEFAULT_CONTENT_TYPE, MAX_PAGE_SIZE } from './event-store.ts';
 import {
   DuplicateEventIdError,
   InvalidRequestError,
   LimitExceededError,
   MissingTenantError,
 } from './errors.ts';
+import type { Limits } from './limits.ts';
+import { limitName } from './limits.ts';
 
-export function checkAppend(request: AppendRequest): void {
+/**
+ * Checks an append against the protocol's rules and the store's limits, and returns the
+ * bytes its events will take as `eventBytes` counts them, for a store that keeps count.
+ */
+export function checkAppend(request: AppendRequest, limits: Limits): number {
   if (request.tenantId === '') throw new MissingTenantError();
   if (request.stream.aggregateId === '') throw new InvalidRequestError('aggregate id is required');
   if (request.stream.aggregateType === '') throw new InvalidRequestError('aggregate type is required');
   checkCount('expected version', request.expectedVersion);
   if (request.events.length === 0) throw new InvalidRequestError('an append needs at least one event');
-  if (request.events.length > MAX_EVENTS_PER_APPEND) {
-    throw new LimitExceededError(`an append holds at most ${MAX_EVENTS_PER_APPEND} events, got ${request.events.length}`);
+  if (request.events.length > limits.eventsPerAppend) {
+    throw new LimitExceededError(`an append holds at most ${limits.eventsPerAppend} events, got ${request.events.length} (${limitName('eventsPerAppend', limits)})`);
   }
-  checkText('request', request.tenantId, request.stream.aggregateId, request.stream.aggregateType, request.idempotencyKey);
+  checkText(limits, 'request', 'tenant id', request.tenantId);
+  checkText(limits, 'request', 'aggregate id', request.stream.aggregateId);
+  checkText(limits, 'request', 'aggregate type', request.stream.aggregateType);
+  checkText(limits, 'request', 'idempotency key', request.idempotencyKey);
   // Every append passes through here: the checks allocate nothing on the way, and the
   // words of an error are put together only when there is one.
   const seen = request.events.length > 1 ? new Set<string>() : undefined;
+  let bytes = 0;
   for (const [index, event] of request.events.entries()) {
     const where = (): string => `event ${index + 1}`;
-    checkText(where, event.eventId, event.eventType, event.contentType, event.contentSchema, event.correlationId, event.causationId, event.actorId);
-    for (const name in event.headers) checkText(where, name, event.headers[name]);
+    checkText(limits, where, 'event id', event.eventId);
+    checkText(limits, where, 'event type', event.eventType);
+    checkText(limits, where, 'content type', event.contentType);
+    checkText(limits, where, 'content schema', event.contentSchema);
+    checkText(limits, where, 'correlation id', event.correlationId);
+    checkText(limits, where, 'causation id', event.causationId);
+    checkText(limits, where, 'actor id', event.actorId);
+    if (event.headers !== undefined) checkHeaders(limits, where, event.headers);
     if (event.eventId === '') throw new InvalidRequestError(`${where()}: event id is required`);
     if (event.eventType === '') throw new InvalidRequestError(`${where()}: event type is required`);
-    if (event.payload.byteLength > MAX_PAYLOAD_BYTES) {
-      throw new LimitExceededError(`${where()}: payload is ${event.payload.byteLength} bytes, at most ${MAX_PAYLOAD_BYTES}`);
+    if (event.payload.byteLength > limits.payloadBytes) {
+      throw new LimitExceededError(`${where()}: payload is ${event.payload.byteLength} bytes, at most ${limits.payloadBytes} (${limitName('payloadBytes', limits)})`);
     }
     if (seen?.has(event.eventId) === true) throw new DuplicateEventIdError(`event id ${event.eventId} appears twice in the batch`);
     seen?.add(event.eventId);
+    bytes += eventBytes(event);
   }
   const lastVersion = request.expectedVersion + request.events.length;
   if (!Number.isSafeInteger(lastVersion)) throw new InvalidRequestError('stream version out of range');
+  return bytes;
 }
 
-export function checkReadStream(request: ReadStreamRequest): void {
+export function checkReadStream(request: ReadStreamRequest, limits: Limits): void {
   if (request.tenantId === '') throw new MissingTenantError();
   if (request.aggregateId === '') throw new InvalidRequestError('aggregate id is required');
-  checkText('request', request.tenantId, request.aggregateId);
+  checkText(limits, 'request', 'tenant id', request.tenantId);
+  checkText(limits, 'request', 'aggregate id', request.aggregateId);
   checkCount('from version', request.fromVersion);
   checkCount('max count', request.maxCount);
 }
 
-export function checkSubscribe(request: SubscribeRequest): void {
+export function checkSubscribe(request: SubscribeRequest, limits: Limits): void {
   if (request.tenantId === '') throw new MissingTenantError();
-  checkText('request', request.tenantId, request.aggregateIdPrefix);
+  checkText(limits, 'request', 'tenant id', request.tenantId);
+  checkText(limits, 'request', 'aggregate id prefix', request.aggregateIdPrefix);
   checkCount('from position', request.fromPosition);
+}
+
+/**
+ * What an event weighs for the byte limits: its payload, its text and a fixed share for
+ * the bookkeeping around it. Text counts in UTF-16 units, near enough to bytes here.
+ * PostgreSQL's reads weigh rows the same way (`EVENT_BYTES_SQL` in postgres/rows.ts).
+ */
+export function eventBytes(event: NewEvent): number {
+  let bytes = EVENT_OVERHEAD_BYTES + event.payload.byteLength + event.eventId.length + event.eventType.length + event.contentType.length
+    + (event.contentSchema?.length ?? 0) + (event.correlationId?.length ?? 0) + (event.causationId?.length ?? 0) + (event.actorId?.length ?? 0);
+  for (const name in event.headers) bytes += name.length + (event.headers[name]?.length ?? 0);
+  return bytes;
+}
+
+/** Counted for every event besides its text and payload: ids, positions, times. */
+export const EVENT_OVERHEAD_BYTES = 200;
+
+/** The events of a page up to the response budget, always at least one. */
+export function withinResponseBudget<E extends NewEvent>(events: readonly E[], limits: Limits): readonly E[] {
+  let bytes = 0;
+  for (const [index, event] of events.entries()) {
+    bytes += eventBytes(event);
+    if (bytes > limits.responseBytes && index > 0) return events.slice(0, index);
+  }
+  return events;
 }
 
 /** 0 asks for the store's page limit; anything larger is cut to it. */
@@ -82,14 +127,37 @@ export function batchFingerprint(request: AppendRequest): string {
 }
 
 /**
- * Text with a NUL character is refused by every store alike, because PostgreSQL cannot
- * store it: an event the memory store took must never be one the database would refuse.
+ * Text with a NUL character or a lone surrogate is refused by every store alike: PostgreSQL
+ * cannot store the one and would silently replace the other. Text past the byte limit too,
+ * which also keeps each index entry within PostgreSQL's bound.
  */
-function checkText(where: string | (() => string), ...values: ReadonlyArray<string | undefined>): void {
-  for (const value of values) {
-    if (value?.includes('\u0000') === true) {
-      throw new InvalidRequestError(`${typeof where === 'string' ? where : where()}: text may not contain the NUL character`);
+function checkText(limits: Limits, where: string | (() => string), field: string, value: string | undefined): void {
+  if (value === undefined) return;
+  const at = (): string => `${typeof where === 'string' ? where : where()}: ${field}`;
+  if (UNSTORABLE.test(value)) {
+    throw new InvalidRequestError(`${at()} ${value.includes('\u0000') ? 'may not contain the NUL character' : 'is not valid Unicode (a lone surrogate)'}`);
+  }
+  // Only text longer than a third of the limit can be past it: three bytes per UTF-16 unit at most.
+  if (value.length * 3 > limits.textBytes && Buffer.byteLength(value, 'utf8') > limits.textBytes) {
+    throw new InvalidRequestError(`${at()} is ${Buffer.byteLength(value, 'utf8')} bytes, at most ${limits.textBytes} (${limitName('textBytes', limits)})`);
+  }
+}
+
+const UNSTORABLE = /\u0000|\p{Cs}/u;
+
+/**
+ * Header names are text like any other, and more: never empty, and never `__proto__`,
+ * which a JavaScript object cannot keep as a key (it would drop it without a word).
+ */
+function checkHeaders(limits: Limits, where: () => string, headers: Readonly<Record<string, string>>): void {
+  let count = 0;
+  for (const name of Object.keys(headers)) {
+    if (++count > limits.headersPerEvent) {
+      throw new InvalidRequestError(`${where()}: more than ${limits.headersPerEvent} headers (${limitName('headersPerEvent', limits)})`);
     }
+    if (name === '' || name === '__proto__') throw new InvalidRequestError(`${where()}: header name ${JSON.stringify(name)} is not allowed`);
+    checkText(limits, where, 'header name', name);
+    checkText(limits, where, 'header value', headers[name]);
   }
 }
 

@@ -96,7 +96,7 @@ export function buildServer(store: EventStore, options: ServerOptions = {}): Eve
   // Pinging clients finds subscribers that vanished without closing, so their calls end
   // instead of waiting for a window that will never open again.
   const server = new Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
-  server.addService(withTolerantDecoding(eventStoreService), implementation);
+  server.addService(withTolerantDecoding(eventStoreService, packageDefinition), implementation);
   health.addToServer(server);
   watch?.start();
   new ReflectionService(packageDefinition).addToServer(server);

@@ -14,6 +14,7 @@ import {
   InvalidRequestError,
   MissingTenantError,
 } from '../../src/event-store/errors.ts';
+import { limitsContract } from './limits-contract.ts';
 
 export interface StoreUnderTest {
   readonly store: EventStore;
@@ -361,6 +362,8 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       controller.abort();
       expect((await waiting).done).toBe(true);
     });
+
+    limitsContract(store);
   });
 }
 
@@ -412,7 +415,7 @@ async function versions(store: EventStore, tenantId: string, aggregateId: string
   return page.events.map((e) => e.version);
 }
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
+export async function failure(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
   } catch (error) {
@@ -421,7 +424,7 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the call to fail, and it succeeded');
 }
 
-async function firstMessage(subscription: AsyncIterable<SubscriptionMessage>): Promise<SubscriptionMessage | undefined> {
+export async function firstMessage(subscription: AsyncIterable<SubscriptionMessage>): Promise<SubscriptionMessage | undefined> {
   for await (const message of subscription) return message;
   return undefined;
 }

@@ -1,12 +1,11 @@
 // Flow control towards slow subscribers: a projection that stops reading must cost the
 // server a bounded amount of memory, however long the log it has yet to receive.
 
-import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlainClient } from '../event-store/grpc/plain-client.ts';
+import { forkHeapProbe, stopHeapProbe } from './fixtures/heap-probe.ts';
 
 const EVENTS = 200_000;
 const TENANT = 'heap-probe';
@@ -19,25 +18,13 @@ describe('a slow subscriber over a long log', () => {
   let baseline = 0;
 
   beforeAll(async () => {
-    const script = fileURLToPath(new URL('./fixtures/heap-probe-server.ts', import.meta.url));
-    probe = fork(script, [], {
-      execArgv: ['--expose-gc', '--import', 'tsx'],
-      env: { ...process.env, PROBE_TENANT: TENANT, PROBE_EVENTS: String(EVENTS) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    probe = forkHeapProbe({ PROBE_TENANT: TENANT, PROBE_EVENTS: String(EVENTS) });
     const ready = await reply(probe);
     port = ready.port ?? 0;
     baseline = ready.heapUsed;
   }, 120_000);
 
-  afterAll(async () => {
-    if (probe === undefined || probe.exitCode !== null) return;
-    const exited = once(probe, 'exit');
-    probe.send('stop');
-    const timer = setTimeout(() => probe?.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  });
+  afterAll(() => stopHeapProbe(probe));
 
   it('keeps the server heap bounded while the subscriber stalls, then delivers every event', async () => {
     const client = new PlainClient(`127.0.0.1:${port}`);

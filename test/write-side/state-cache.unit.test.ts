@@ -14,6 +14,7 @@ import { newId } from '../../src/ids.ts';
 import { createCommandHandler } from '../../src/write-side/command-handler.ts';
 import type { CommandHandler, CommandOutcome, RetryPolicy } from '../../src/write-side/command-handler.ts';
 import { StateCache } from '../../src/write-side/state-cache.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const ACCOUNTS = ['a', 'b', 'c'] as const;
 
@@ -167,16 +168,4 @@ function jitteryStore(store: EventStore, random: () => number): EventStore {
 
 function seeds(count: number): number[] {
   return Array.from({ length: count }, (_, index) => 1_000 + index);
-}
-
-/** mulberry32: a small seeded generator, so a failing case can be run again as it was. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

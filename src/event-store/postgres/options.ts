@@ -2,6 +2,8 @@
 // defaults, and the environment variables the server reads them from.
 
 import { InvalidRequestError } from '../errors.ts';
+import type { Limits } from '../limits.ts';
+import { limitsFromEnv } from '../limits.ts';
 
 export interface PostgresEventStoreOptions {
   /** e.g. `postgres://postgres@127.0.0.1:5432/test`. */
@@ -18,6 +20,8 @@ export interface PostgresEventStoreOptions {
   readonly connectTimeoutMs?: number;
   /** How often a live subscription looks at the table anyway, in case a notification was lost. */
   readonly fallbackPollMs?: number;
+  /** The store's limits (limits.ts); by default as the environment sets them. */
+  readonly limits?: Limits;
 }
 
 export type ResolvedOptions = Required<PostgresEventStoreOptions>;
@@ -37,7 +41,7 @@ export const DEFAULT_OPTIONS = {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
 export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOptions {
-  const resolved = { ...DEFAULT_OPTIONS, ...withoutUndefined(options), connectionString: options.connectionString };
+  const resolved = { ...DEFAULT_OPTIONS, ...withoutUndefined(options), connectionString: options.connectionString, limits: options.limits ?? limitsFromEnv() };
   if (!SCHEMA_NAME.test(resolved.schema)) {
     throw new InvalidRequestError(`schema name ${JSON.stringify(resolved.schema)} must match ${SCHEMA_NAME}`);
   }

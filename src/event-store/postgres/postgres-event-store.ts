@@ -23,11 +23,28 @@ import { migrate, notificationChannel } from './migrations.ts';
 import type { PostgresEventStoreOptions, ResolvedOptions } from './options.ts';
 import { describeDatabase, resolveOptions } from './options.ts';
 import type { Row } from './rows.ts';
-import { bigintColumn, EVENT_COLUMNS, optionalText, text, toRecordedEvent } from './rows.ts';
+import { bigintColumn, EVENT_COLUMNS, eventBytesSql, optionalText, text, toRecordedEvent } from './rows.ts';
 import { Doorbell, Wakeups } from './wakeups.ts';
 
 /** Events a subscription reads per query: its memory stays flat however long the log. */
 const LOG_PAGE_SIZE = 200;
+
+/**
+ * The rows of `rows` (each with a `bytes` column), in `order`, each marked whether it fits
+ * the byte budget: the rows before it and it weigh at most `budget`, or nothing weighs
+ * before it, so one event larger than the budget still goes, alone.
+ */
+function budgeted(rows: string, order: string, budget: string): string {
+  return `SELECT sized.*, (sized.bytes_before = 0 OR sized.bytes_before + sized.bytes <= ${budget}) AS within_budget
+    FROM (SELECT inner_rows.*, coalesce(sum(inner_rows.bytes) OVER (ORDER BY inner_rows.${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS bytes_before
+          FROM (${rows}) inner_rows) sized`;
+}
+
+/** The leading rows marked within the budget: where a page stops. */
+function withinBudget(rows: readonly Row[]): readonly Row[] {
+  const cut = rows.findIndex((row) => row['within_budget'] !== true);
+  return cut === -1 ? rows : rows.slice(0, cut);
+}
 
 export class PostgresEventStore implements EventStore {
   private readonly schema: string;
@@ -87,7 +104,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
-    checkAppend(request);
+    checkAppend(request, this.options.limits);
     const [row] = await this.query(appendStatement(this.options.schema, request));
     if (row === undefined) throw new Error('append_events returned no row');
     const outcome = text(row, 'outcome');
@@ -119,32 +136,25 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readStream(request: ReadStreamRequest): Promise<StreamPage> {
-    checkReadStream(request);
+    checkReadStream(request, this.options.limits);
     const size = pageSize(request.maxCount);
-    const where = `e.tenant_id = $1 AND e.aggregate_id = $2`;
-    if (request.direction === 'forward') {
-      const first = Math.max(request.fromVersion, 1);
-      // One row more than the page tells whether anything is left after it.
-      const rows = await this.query({
-        text: `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events e WHERE ${where} AND e.version >= $3 ORDER BY e.version LIMIT $4`,
-        values: [request.tenantId, request.aggregateId, first, size + 1],
-      });
-      const events = rows.slice(0, size).map(toRecordedEvent);
-      return { events, isEnd: rows.length <= size, nextFromVersion: first + events.length };
-    }
+    const forward = request.direction === 'forward';
+    const first = Math.max(request.fromVersion, 1);
     const from = request.fromVersion === 0 ? Number.MAX_SAFE_INTEGER : request.fromVersion;
+    // Forward, one row more than the page tells whether anything is left after it.
     const rows = await this.query({
-      text: `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events e WHERE ${where} AND e.version <= $3 ORDER BY e.version DESC LIMIT $4`,
-      values: [request.tenantId, request.aggregateId, from, size],
+      text: this.streamPageQuery(forward),
+      values: [request.tenantId, request.aggregateId, forward ? first : from, forward ? size + 1 : size, this.options.limits.responseBytes],
     });
-    const events = rows.map(toRecordedEvent);
+    const events = withinBudget(rows).slice(0, size).map(toRecordedEvent);
+    if (forward) return { events, isEnd: events.length === rows.length, nextFromVersion: first + events.length };
     // Versions are consecutive, so the page ends right above the next one to read.
     const nextFromVersion = (events[0]?.version ?? 0) - events.length;
     return { events, isEnd: nextFromVersion === 0, nextFromVersion };
   }
 
   async *subscribe(request: SubscribeRequest): AsyncIterable<SubscriptionMessage> {
-    checkSubscribe(request);
+    checkSubscribe(request, this.options.limits);
     const { tenantId, signal } = request;
     const prefix = request.aggregateIdPrefix ?? '';
     const stopped = (): boolean => this.closed || signal?.aborted === true;
@@ -188,23 +198,38 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * One page of a tenant's log from a position on. The page is cut before the prefix
-   * filter, so a prefix that matches little still moves the cursor a page at a time.
+   * filter, so a prefix that matches little still moves the cursor a page at a time, and
+   * cut again at the response budget, so a page of large events stays a few megabytes.
    */
   private async readLogPage(tenantId: string, prefix: string, from: number): Promise<{ events: RecordedEvent[]; nextPosition: number; isEnd: boolean }> {
+    const matches = 'starts_with(aggregate_id, $4)';
     const rows = await this.query({
-      text: `SELECT page.global_position AS scanned_position, ${EVENT_COLUMNS}
-        FROM (SELECT global_position FROM ${this.schema}.events
-               WHERE tenant_id = $1 AND global_position >= $2 ORDER BY global_position LIMIT $3) page
-        LEFT JOIN ${this.schema}.events e ON e.global_position = page.global_position AND starts_with(e.aggregate_id, $4)
+      text: `SELECT page.global_position AS scanned_position, page.within_budget, ${EVENT_COLUMNS}
+        FROM (${budgeted(`SELECT global_position, ${matches} AS matches,
+                 CASE WHEN ${matches} THEN ${eventBytesSql(this.schema + '.events')} ELSE 0 END AS bytes
+               FROM ${this.schema}.events WHERE tenant_id = $1 AND global_position >= $2 ORDER BY global_position LIMIT $3`, 'global_position', '$5')}) page
+        LEFT JOIN ${this.schema}.events e ON e.global_position = page.global_position AND page.matches AND page.within_budget
         ORDER BY page.global_position`,
-      values: [tenantId, from, LOG_PAGE_SIZE, prefix],
+      values: [tenantId, from, LOG_PAGE_SIZE, prefix, this.options.limits.responseBytes],
     });
-    const last = rows.at(-1);
+    const scanned = withinBudget(rows);
+    const last = scanned.at(-1);
     return {
-      events: rows.filter((row) => row['event_id'] !== null).map(toRecordedEvent),
+      events: scanned.filter((row) => row['event_id'] !== null).map(toRecordedEvent),
       nextPosition: last === undefined ? from : bigintColumn(last, 'scanned_position') + 1,
-      isEnd: rows.length < LOG_PAGE_SIZE,
+      isEnd: scanned.length === rows.length && rows.length < LOG_PAGE_SIZE,
     };
+  }
+
+  /** A page of one stream, each row marked whether it is within the response budget ($5). */
+  private streamPageQuery(forward: boolean): string {
+    const order = forward ? 'version' : 'version DESC';
+    return `SELECT page.within_budget, ${EVENT_COLUMNS}
+      FROM (${budgeted(`SELECT global_position, version, ${eventBytesSql(this.schema + '.events')} AS bytes
+             FROM ${this.schema}.events WHERE tenant_id = $1 AND aggregate_id = $2 AND version ${forward ? '>=' : '<='} $3
+             ORDER BY ${order} LIMIT $4`, order, '$5')}) page
+      LEFT JOIN ${this.schema}.events e ON e.global_position = page.global_position AND page.within_budget
+      ORDER BY page.${order}`;
   }
 
   private async query(query: { text: string; values: unknown[] }): Promise<Row[]> {
