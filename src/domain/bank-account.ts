@@ -68,7 +68,7 @@ export type BankAccountCommand =
   | { readonly type: 'OpenAccount'; readonly data: AccountOpening }
   | { readonly type: 'DepositMoney'; readonly data: MoneyRequest }
   | { readonly type: 'WithdrawMoney'; readonly data: MoneyRequest }
-  | { readonly type: 'CloseAccount'; readonly data: { readonly accountId: string; readonly reason: string } };
+  | { readonly type: 'CloseAccount'; readonly data: AccountClosing };
 
 /** The transaction id is chosen by whoever sends the command, so the domain needs no id source. */
 export interface MoneyRequest {
@@ -76,6 +76,31 @@ export interface MoneyRequest {
   readonly transactionId: string;
   readonly amountCents: number;
   readonly description: string;
+}
+
+/** The close id, like a transaction id, is the sender's: it makes sending the close again safe. */
+export interface AccountClosing {
+  readonly accountId: string;
+  readonly closeId: string;
+  readonly reason: string;
+}
+
+/**
+ * Each command's own id, chosen by whoever sends it: sending the command again with the
+ * same id is the same command, which the write side records once.
+ */
+export function commandIdOf(command: BankAccountCommand): string {
+  switch (command.type) {
+    case 'OpenAccount':
+      return command.data.accountId;
+    case 'DepositMoney':
+    case 'WithdrawMoney':
+      return command.data.transactionId;
+    case 'CloseAccount':
+      return command.data.closeId;
+    default:
+      return unreachable(command);
+  }
 }
 
 /** Why a command was refused: a stable code, and the facts a message needs. */
@@ -158,7 +183,7 @@ function moveMoney(
 }
 
 function closeAccount(
-  data: Extract<BankAccountCommand, { type: 'CloseAccount' }>['data'],
+  data: AccountClosing,
   state: BankAccountState,
 ): BankAccountDecision {
   if (state.status === 'Unopened') return reject({ code: 'AccountNotFound', accountId: data.accountId });

@@ -151,7 +151,7 @@ function withdraw(amountCents: number): BankAccountCommand {
   return { type: 'WithdrawMoney', data: { accountId: ACCOUNT, transactionId: TX, amountCents, description: 'ATM' } };
 }
 function close(): BankAccountCommand {
-  return { type: 'CloseAccount', data: { accountId: ACCOUNT, reason: 'Customer request' } };
+  return { type: 'CloseAccount', data: { accountId: ACCOUNT, closeId: 'close-1', reason: 'Customer request' } };
 }
 function opened(initialBalanceCents: number): BankAccountEvent {
   return { type: 'AccountOpened', data: { accountId: ACCOUNT, customerId: CUSTOMER, accountType: 'Checking', initialBalanceCents } };
