@@ -7,7 +7,7 @@ import { commandIdOf, unreachable } from '../domain/bank-account.ts';
 import type { BankAccountCommand } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import { getAccountSummary } from '../read-side/account-summary/queries.ts';
-import { ProjectionTimeoutError, ProjectorStoppedError } from '../read-side/projector.ts';
+import { ProjectionTimeoutError, ProjectorStoppedError, ReadModelStoppedError } from '../read-side/projector.ts';
 import { needReadModels } from '../read-side/read-models.ts';
 import { CommandIdReusedError } from '../write-side/command-handler.ts';
 import type { Invocation } from './arguments.ts';
@@ -20,7 +20,6 @@ type WriteInvocation = Extract<Invocation, { command: 'open' | 'deposit' | 'with
 
 export async function runWriteCommand(session: Session, invocation: WriteInvocation, trace: boolean): Promise<ExitCode> {
   const { bank, tracer, out } = session;
-  const { accountSummaries } = needReadModels(bank, 'accountSummaries');
   const command = toCommand(session, invocation);
   if (trace) tracer.begin(describeCommand(command));
 
@@ -48,12 +47,14 @@ export async function runWriteCommand(session: Session, invocation: WriteInvocat
     if (outcome.status === 'already-recorded') out.line('nothing appended this time');
     out.line(`${ID_NAMES[command.type]}: ${commandIdOf(command)}`);
   };
+  let accountSummaries;
   try {
     await bank.projector.waitFor(outcome.lastGlobalPosition);
+    ({ accountSummaries } = needReadModels(bank, 'accountSummaries'));
   } catch (error) {
     // The events are stored whatever befalls the read side: say so, exit 0, so that
     // nobody sends the command again and deposits twice.
-    if (!(error instanceof ProjectionTimeoutError || error instanceof ProjectorStoppedError)) throw error;
+    if (!(error instanceof ProjectionTimeoutError || error instanceof ProjectorStoppedError || error instanceof ReadModelStoppedError)) throw error;
     recorded();
     out.problem(`warning: recorded, but the read models cannot show it yet: ${error.message}`);
     return EXIT.done;

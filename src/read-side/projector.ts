@@ -211,9 +211,13 @@ export class Projector {
     return this.waiters.waitFor(position, stallTimeoutMs);
   }
 
-  /** Read models of a stopped projector, or one stopped alone, are frozen: answering from them would mislead. */
-  throwIfFailed(...projections: Projection[]): void {
+  /** Read models of a stopped projector are frozen: answering from them would mislead. */
+  throwIfFailed(): void {
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** So is a read model stopped alone; needReadModels asks this before any query. */
+  throwIfStopped(...projections: Projection[]): void {
     for (const projection of projections) {
       const stopped = this.stoppedModels.get(projection);
       if (stopped !== undefined) throw stopped;

@@ -229,7 +229,7 @@ export function createCommandHandler<Command, Event, State, Rejection>(
       return options.decode(recorded);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      throw new UndecidableStreamError(`${stream.aggregateType} ${stream.aggregateId} cannot be decided on: its event at version ${recorded.version} cannot be read (${why})`, { cause: error });
+      throw new UndecidableStreamError(`${stream.aggregateType} ${stream.aggregateId} cannot be decided on, its event at version ${recorded.version} cannot be read: ${why}`, { cause: error });
     }
   }
 
