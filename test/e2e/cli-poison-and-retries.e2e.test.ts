@@ -5,9 +5,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGGREGATE_TYPE } from '../../src/domain/bank-account-codec.ts';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { run } from '../support/child-process.ts';
+import { appendForeign, FOREIGN_REASONS } from '../support/foreign-events.ts';
 import type { Finished } from '../support/child-process.ts';
 import { startServerProcess } from '../support/server-process.ts';
 import type { ServerProcess } from '../support/server-process.ts';
@@ -29,13 +29,13 @@ describe('poison and retries at the command line', () => {
   it('parks foreign events with a warning per run, and records a deposit sent twice once', async () => {
     const tenant = `cli-${randomUUID()}`;
     expect(await cli(tenant, 'open', '--customer', 'ann', '--type', 'Checking', '--initial', '100', '--id', 'acc-1')).toMatchObject({ code: 0 });
-    const foreign = await appendForeign(tenant);
+    const foreign = await appendForeignEvents(tenant);
 
     const deposited = await cli(tenant, 'deposit', 'acc-1', '10', '--transaction-id', 'tx-A');
     expect(deposited.code, deposited.stderr).toBe(0);
     expect(deposited.stdout).toContain('MoneyDeposited (10.00, balance after 110.00)');
     expect(deposited.stdout).toContain('Transaction id: tx-A');
-    expect(parkedWarnings(deposited)).toEqual(foreign.map((position) => `warning: event at position ${position} (${position === foreign[1] ? 'AccountRenamed v1' : position === foreign[2] ? 'MoneyDeposited v2' : 'MoneyDeposited v1'} in ${HOSTILE_SHOWN}) is parked, skipped by the read models: ${REASONS[foreign.indexOf(position)]}`));
+    expect(parkedWarnings(deposited)).toEqual(foreign.map((position) => `warning: event at position ${position} (${position === foreign[1] ? 'AccountRenamed v1' : position === foreign[2] ? 'MoneyDeposited v2' : 'MoneyDeposited v1'} in ${HOSTILE_SHOWN}) is parked, skipped by the read models: ${FOREIGN_REASONS[foreign.indexOf(position)]}`));
     expectNothingRaw(deposited);
 
     // A second run, resumed from the first one's checkpoint: the same deposit, the same warnings.
@@ -71,7 +71,6 @@ describe('poison and retries at the command line', () => {
 /** An aggregate id that, printed raw, retitles the terminal and clears it. */
 const HOSTILE = 'evil\u001b]0;PWNED\u0007\u001b[2J';
 const HOSTILE_SHOWN = 'evil\\e]0;PWNED\\u0007\\e[2J';
-const REASONS = ['payload is not JSON', 'not a BankAccount event type', 'unknown schema version 2'];
 
 function cli(tenant: string, ...args: string[]): Promise<Finished> {
   return run(process.execPath, ['--import', 'tsx', 'src/main.ts', '--addr', address(), '--tenant', tenant, ...args], { timeoutMs: RUN_DEADLINE_MS });
@@ -82,24 +81,11 @@ function address(): string {
   return server.address;
 }
 
-/** A client that is not the bank writes three events to a stream of the bank's type; their positions. */
-async function appendForeign(tenantId: string): Promise<number[]> {
+/** A client that is not the bank writes the three events to a stream of the bank's type; their positions. */
+async function appendForeignEvents(tenantId: string): Promise<number[]> {
   const store = await GrpcEventStore.connect({ address: address() });
   try {
-    const raw = (eventType: string, eventVersion: number, payload: string) => ({
-      eventId: randomUUID(),
-      eventType,
-      eventVersion,
-      contentType: 'application/json',
-      payload: Buffer.from(payload),
-    });
-    const { lastGlobalPosition } = await store.append({
-      tenantId,
-      stream: { aggregateType: AGGREGATE_TYPE, aggregateId: HOSTILE },
-      expectedVersion: 0,
-      events: [raw('MoneyDeposited', 1, `not json ${HOSTILE}`), raw('AccountRenamed', 1, '{}'), raw('MoneyDeposited', 2, '{}')],
-    });
-    return [lastGlobalPosition - 2, lastGlobalPosition - 1, lastGlobalPosition];
+    return await appendForeign(store, { tenantId, aggregateId: HOSTILE, expectedVersion: 0 });
   } finally {
     await store.close();
   }

@@ -3,9 +3,7 @@
 // the event's position; a command on a stream holding such an event fails clearly.
 import { describe, expect, it } from 'vitest';
 import type { BankAccountCommand } from '../../src/domain/bank-account.ts';
-import { AGGREGATE_TYPE } from '../../src/domain/bank-account-codec.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
-import type { EventStore } from '../../src/event-store/event-store.ts';
 import { getAccountSummary } from '../../src/read-side/account-summary/queries.ts';
 import { restoreReadModel, snapshotOf } from '../../src/read-side/checkpoint.ts';
 import type { ParkedEvent } from '../../src/read-side/parked-events.ts';
@@ -14,6 +12,7 @@ import { needReadModels } from '../../src/read-side/read-models.ts';
 import { getTransactionHistory } from '../../src/read-side/transaction-history/queries.ts';
 import { wireBank, wireReadSide } from '../../src/wire.ts';
 import { UndecidableStreamError } from '../../src/write-side/command-handler.ts';
+import { appendForeign, FOREIGN_REASONS } from '../support/foreign-events.ts';
 
 describe('an event the read models cannot decode', () => {
   it('is parked: skipped by every read model, reported once with its position and why, and the log flows on', async () => {
@@ -22,7 +21,7 @@ describe('an event the read models cannot decode', () => {
     const bank = wireBank({ store, tenantId: TENANT, onParked: (event) => void parked.push(event) });
     try {
       await bank.handle(open('acc-1'));
-      await appendForeign(store, 'acc-9', 0);
+      await appendForeign(store, { tenantId: TENANT, aggregateId: 'acc-9', expectedVersion: 0 });
       await bank.handle(deposit('acc-1', 'tx-1', 25_00));
       await bank.handle(open('acc-2'));
       const last = await bank.handle(deposit('acc-2', 'tx-2', 5_00));
@@ -43,7 +42,7 @@ describe('an event the read models cannot decode', () => {
     const store = new InMemoryEventStore();
     const first = wireBank({ store, tenantId: TENANT });
     await first.handle(open('acc-1'));
-    await appendForeign(store, 'acc-9', 0);
+    await appendForeign(store, { tenantId: TENANT, aggregateId: 'acc-9', expectedVersion: 0 });
     const opened = await first.handle(open('acc-2'));
     await first.projector.waitFor(opened.status === 'accepted' ? opened.lastGlobalPosition : Number.MAX_SAFE_INTEGER);
     await first.stop();
@@ -65,12 +64,12 @@ describe('an event the read models cannot decode', () => {
     const store = new InMemoryEventStore();
     const bank = wireBank({ store, tenantId: TENANT, readModels: [] });
     await bank.handle(open('acc-1'));
-    await appendForeign(store, 'acc-1', 1);
+    await appendForeign(store, { tenantId: TENANT, aggregateId: 'acc-1', expectedVersion: 1 });
     const fresh = wireBank({ store, tenantId: TENANT, readModels: [] });
     const refused = fresh.handle(deposit('acc-1', 'tx-1', 1_00));
     await expect(refused).rejects.toThrow(UndecidableStreamError);
     await expect(fresh.handle(deposit('acc-1', 'tx-1', 1_00))).rejects.toThrow(
-      'BankAccount acc-1 cannot be decided on, its event at version 2 cannot be read: event f-1 (MoneyDeposited) at position 2: payload is not JSON',
+      /^BankAccount acc-1 cannot be decided on, its event at version 2 cannot be read: event [0-9a-f-]{36} \(MoneyDeposited\) at position 2: payload is not JSON$/,
     );
   });
 });
@@ -109,28 +108,7 @@ describe('a read model that fails on an event', () => {
 const TENANT = 'tenant-1';
 
 /** Positions 2, 3 and 4 of the log: written by another client straight to the store. */
-const FOREIGN_PARKED = [
-  { position: 2, eventType: 'MoneyDeposited', reason: 'payload is not JSON' },
-  { position: 3, eventType: 'AccountRenamed', reason: 'not a BankAccount event type' },
-  { position: 4, eventType: 'MoneyDeposited', reason: 'unknown schema version 2' },
-];
-
-async function appendForeign(store: EventStore, aggregateId: string, expectedVersion: number): Promise<void> {
-  const raw = (eventId: string, eventType: string, eventVersion: number, payload: string) => ({
-    eventId,
-    eventType,
-    eventVersion,
-    contentType: 'application/json',
-    payload: Buffer.from(payload),
-  });
-  const deposit = JSON.stringify({ accountId: 'acc-1', transactionId: 'f', amountCents: 1, description: '', balanceAfterCents: 100_01 });
-  await store.append({
-    tenantId: TENANT,
-    stream: { aggregateType: AGGREGATE_TYPE, aggregateId },
-    expectedVersion,
-    events: [raw('f-1', 'MoneyDeposited', 1, '{not json'), raw('f-2', 'AccountRenamed', 1, '{}'), raw('f-3', 'MoneyDeposited', 2, deposit)],
-  });
-}
+const FOREIGN_PARKED = FOREIGN_REASONS.map((reason, index) => ({ position: index + 2, eventType: ['MoneyDeposited', 'AccountRenamed', 'MoneyDeposited'][index], reason }));
 
 function open(accountId: string): BankAccountCommand {
   return { type: 'OpenAccount', data: { accountId, customerId: 'c-1', accountType: 'Checking', initialBalanceCents: 100_00 } };

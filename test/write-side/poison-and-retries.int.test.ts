@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BankAccountCommand } from '../../src/domain/bank-account.ts';
-import { AGGREGATE_TYPE, decode } from '../../src/domain/bank-account-codec.ts';
+import { decode } from '../../src/domain/bank-account-codec.ts';
 import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import type { AppendRequest, AppendResult, EventStore } from '../../src/event-store/event-store.ts';
 import { readWholeStream } from '../../src/event-store/event-store.ts';
@@ -18,6 +18,7 @@ import { getTransactionHistory } from '../../src/read-side/transaction-history/q
 import { rebuildReadSide, sameReadModels, wireBank } from '../../src/wire.ts';
 import { CommandIdReusedError } from '../../src/write-side/command-handler.ts';
 import { serveOnLoopback } from '../event-store/grpc/loopback.ts';
+import { appendForeign, FOREIGN_REASONS } from '../support/foreign-events.ts';
 import { describePostgres, startPostgresStore } from '../support/postgres.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 import type { TcpProxy } from '../support/tcp-proxy.ts';
@@ -32,7 +33,7 @@ function drill(name: string, backend: Backend): void {
         const bank = wireBank({ store: client, tenantId, onParked: (event) => void parked.push(event) });
         try {
           await bank.handle(open('acc-1'));
-          const foreign = await appendForeign(client, tenantId);
+          const foreign = await appendForeign(client, { tenantId, aggregateId: 'intruder', expectedVersion: 0 });
           await bank.handle(deposit('acc-1', 'tx-1', 25_00));
           await bank.handle(open('acc-2'));
           const last = await bank.handle(deposit('acc-2', 'tx-2', 5_00));
@@ -40,7 +41,7 @@ function drill(name: string, backend: Backend): void {
 
           expect(getAccountSummary(bank.accountSummaries, { accountId: 'acc-1' })).toMatchObject({ balanceCents: 125_00, transactionCount: 1 });
           expect(getTransactionHistory(bank.transactionHistories, { accountId: 'acc-2' })).toHaveLength(1);
-          const expected = [foreign - 2, foreign - 1, foreign].map((position, index) => ({ position, reason: FOREIGN_REASONS[index] }));
+          const expected = foreign.map((position, index) => ({ position, reason: FOREIGN_REASONS[index] }));
           expect(parked.map(({ position, reason }) => ({ position, reason }))).toEqual(expected);
           // A rebuild from position 1 parks the same events and ends with the same read models.
           const rebuilt = await rebuildReadSide({ store: client, tenantId });
@@ -96,8 +97,6 @@ describePostgres('poison and retries on PostgreSQL', (databaseUrl) => {
 
 // ---- fixtures -------------------------------------------------------------------------
 
-const FOREIGN_REASONS = ['payload is not JSON', 'not a BankAccount event type', 'unknown schema version 2'];
-
 interface Context {
   readonly client: GrpcEventStore;
   /** A client whose appends commit, but whose answers are lost while `loseAnswers(true)`. */
@@ -141,25 +140,6 @@ async function withServer(backend: Backend, test: (context: Context) => Promise<
   } finally {
     for (const step of undo.reverse()) await step();
   }
-}
-
-/** Three events written straight to the store by a client that is not this bank; the last one's position. */
-async function appendForeign(store: EventStore, tenantId: string): Promise<number> {
-  const raw = (eventType: string, eventVersion: number, payload: string) => ({
-    eventId: randomUUID(),
-    eventType,
-    eventVersion,
-    contentType: 'application/json',
-    payload: Buffer.from(payload),
-  });
-  const deposit = JSON.stringify({ accountId: 'intruder', transactionId: 'f', amountCents: 1, description: '', balanceAfterCents: 1 });
-  const result = await store.append({
-    tenantId,
-    stream: { aggregateType: AGGREGATE_TYPE, aggregateId: 'intruder' },
-    expectedVersion: 0,
-    events: [raw('MoneyDeposited', 1, '{"accountId": '), raw('AccountRenamed', 1, '{}'), raw('MoneyDeposited', 2, deposit)],
-  });
-  return result.lastGlobalPosition;
 }
 
 async function amountsIn(store: EventStore, tenantId: string): Promise<number[]> {
