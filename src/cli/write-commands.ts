@@ -11,6 +11,7 @@ import { ProjectionTimeoutError, ProjectorStoppedError, ReadModelStoppedError } 
 import { needReadModels } from '../read-side/read-models.ts';
 import { CommandIdReusedError } from '../write-side/command-handler.ts';
 import type { Invocation } from './arguments.ts';
+import { StoreUnavailableError } from '../event-store/errors.ts';
 import { describeRefusal, EXIT } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
 import type { Session } from './session.ts';
@@ -27,6 +28,8 @@ export async function runWriteCommand(session: Session, invocation: WriteInvocat
   try {
     outcome = await bank.handle(command);
   } catch (error) {
+    // Perhaps recorded, perhaps not: the same command under the same id is safe to send again.
+    if (error instanceof StoreUnavailableError) throw new StoreUnavailableError(`${error.message}\n${howToRetry(command)}`, { cause: error });
     if (!(error instanceof CommandIdReusedError)) throw error;
     tracer.end('none: the id was used before, by another command');
     out.problem(`error: ${describeReuse(command, error)}`);
@@ -90,13 +93,23 @@ function toCommand(session: Session, invocation: WriteInvocation): BankAccountCo
   }
 }
 
-/** What each command's own id is called where a person gives it. */
+/** What each command's own id is called where a person gives it, and the option that gives it. */
 const ID_NAMES: { readonly [Type in BankAccountCommand['type']]: string } = {
   OpenAccount: 'Account id',
   DepositMoney: 'Transaction id',
   WithdrawMoney: 'Transaction id',
   CloseAccount: 'Close id',
 };
+const ID_OPTIONS: { readonly [Type in BankAccountCommand['type']]: string } = {
+  OpenAccount: '--id',
+  DepositMoney: '--transaction-id',
+  WithdrawMoney: '--transaction-id',
+  CloseAccount: '--close-id',
+};
+
+function howToRetry(command: BankAccountCommand): string {
+  return `It is safe to send the same command again with ${ID_OPTIONS[command.type]} ${commandIdOf(command)}: it is recorded once, and a copy already recorded is answered "already recorded".`;
+}
 
 function describeReuse(command: BankAccountCommand, error: CommandIdReusedError): string {
   const id = `${ID_NAMES[command.type].toLowerCase()} ${error.commandId}`;

@@ -5,7 +5,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountStream, encode } from '../../src/domain/bank-account-codec.ts';
+import type { BankAccountEvent } from '../../src/domain/bank-account.ts';
+import { readWholeStream } from '../../src/event-store/event-store.ts';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
+import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
+import { serveOnLoopback } from '../event-store/grpc/loopback.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
+import type { TcpProxy } from '../support/tcp-proxy.ts';
 import { run } from '../support/child-process.ts';
 import { appendForeign, FOREIGN_REASONS } from '../support/foreign-events.ts';
 import type { Finished } from '../support/child-process.ts';
@@ -58,6 +65,41 @@ describe('poison and retries at the command line', () => {
     expectNothingRaw(events);
   }, 6 * PER_RUN_MS + RUN_DEADLINE_MS);
 
+  it('after exit 3 (the answer lost once the deposit was stored), a run with the id it printed records it once', async () => {
+    const memory = new InMemoryEventStore();
+    const tenant = `cli-${randomUUID()}`;
+    await memory.append({ tenantId: tenant, stream: accountStream('acc-1'), expectedVersion: 0, events: [{ ...encode(OPENED), eventId: randomUUID() }] });
+    // Stores the deposit, then cuts the connection before the answer leaves, and takes no more.
+    let proxy: TcpProxy | undefined;
+    const losing = await serveOnLoopback({
+      append: async (request) => {
+        const result = await memory.append(request);
+        proxy?.refuse(true);
+        proxy?.cut();
+        return result;
+      },
+      readStream: (request) => memory.readStream(request),
+      subscribe: (request) => memory.subscribe(request),
+      close: () => Promise.resolve(),
+    });
+    const healthy = await serveOnLoopback(memory);
+    try {
+      proxy = await startTcpProxy({ host: '127.0.0.1', port: losing.port });
+      const lost = await cliAt(proxy.address, tenant, 'deposit', 'acc-1', '7.50');
+      expect(lost.code, lost.stdout + lost.stderr).toBe(3);
+      const advice = /send the same command again with --transaction-id ([0-9a-f-]{36})/.exec(lost.stderr);
+      expect(advice, lost.stderr).not.toBeNull();
+      const retried = await cliAt(healthy.address, tenant, 'deposit', 'acc-1', '7.50', '--transaction-id', advice?.[1] ?? '');
+      expect(retried.code, retried.stderr).toBe(0);
+      expect(retried.stdout).toContain('✓ already recorded, sent before: MoneyDeposited (7.50, balance after 17.50)');
+      expect((await readWholeStream(memory, { tenantId: tenant, aggregateId: 'acc-1' })).map((event) => event.eventType)).toEqual(['AccountOpened', 'MoneyDeposited']);
+    } finally {
+      await proxy?.close();
+      await losing.stop();
+      await healthy.stop();
+    }
+  }, 2 * PER_RUN_MS + RUN_DEADLINE_MS);
+
   it('shows control characters typed on the command line escaped in its error message', async () => {
     const typed = await cli(`cli-${randomUUID()}`, 'summary', HOSTILE);
     expect(typed.code).toBe(2);
@@ -73,8 +115,14 @@ const HOSTILE = 'evil\u001b]0;PWNED\u0007\u001b[2J';
 const HOSTILE_SHOWN = 'evil\\e]0;PWNED\\u0007\\e[2J';
 
 function cli(tenant: string, ...args: string[]): Promise<Finished> {
-  return run(process.execPath, ['--import', 'tsx', 'src/main.ts', '--addr', address(), '--tenant', tenant, ...args], { timeoutMs: RUN_DEADLINE_MS });
+  return cliAt(address(), tenant, ...args);
 }
+
+function cliAt(serverAddress: string, tenant: string, ...args: string[]): Promise<Finished> {
+  return run(process.execPath, ['--import', 'tsx', 'src/main.ts', '--addr', serverAddress, '--tenant', tenant, ...args], { timeoutMs: RUN_DEADLINE_MS });
+}
+
+const OPENED: BankAccountEvent = { type: 'AccountOpened', data: { accountId: 'acc-1', customerId: 'ann', accountType: 'Checking', initialBalanceCents: 10_00 } };
 
 function address(): string {
   if (server === undefined) throw new Error('the server did not start');
