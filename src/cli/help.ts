@@ -60,7 +60,8 @@ export function exitCodes(context: HelpContext = 'command line'): string {
   0    done
   1    a business rule refused the command (nothing was written)
   2    bad usage or input: unknown account or command, malformed amount or id, unknown option
-  3    the event store cannot be reached${shell ? '' : ' (start it with `pnpm event-store`, or use --memory)'}
+  3    the event store cannot be reached${shell ? '' : ' (start it with `pnpm event-store`, or use --memory)'};
+       a write may have been recorded: send it again with the id it printed, it is recorded once
   4    anything unexpected (--debug shows the stack trace)
   130  interrupted with Ctrl-C, which is safe: an append is all or nothing
 ${shell
