@@ -3,7 +3,7 @@
 // else builds these parts, so the whole architecture can be read from this page.
 
 import { isDeepStrictEqual } from 'node:util';
-import { bankAccount, commandIdOf } from './domain/bank-account.ts';
+import { bankAccount, commandIdOf, isRecordedBy } from './domain/bank-account.ts';
 import type { BankAccountCommand, BankAccountEvent, BankAccountRejection } from './domain/bank-account.ts';
 import { accountStream, decode, encode } from './domain/bank-account-codec.ts';
 import type { EventStore } from './event-store/event-store.ts';
@@ -86,6 +86,7 @@ export function wireBank(options: BankOptions & Partial<ChosenReadModels>): Bank
       encode,
       decode,
       commandIdOf,
+      isRecordedBy,
       now,
       ...(stateCacheSize === 0 ? {} : { cache: new StateCache(stateCacheSize) }),
       ...(observe === undefined ? {} : { observe }),

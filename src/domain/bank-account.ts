@@ -103,6 +103,33 @@ export function commandIdOf(command: BankAccountCommand): string {
   }
 }
 
+/**
+ * Whether these events, found in the stream under the command's id, are what this very
+ * command recorded when first sent: then sending it again is a retry, answered "already
+ * recorded". Anything else under its id is another command reusing it.
+ */
+export function isRecordedBy(command: BankAccountCommand, events: readonly BankAccountEvent[]): boolean {
+  const [event] = events;
+  if (event === undefined || events.length !== 1) return false;
+  switch (command.type) {
+    case 'OpenAccount':
+      return event.type === 'AccountOpened' && sameFields(command.data, event.data, ['accountId', 'customerId', 'accountType', 'initialBalanceCents']);
+    case 'DepositMoney':
+    case 'WithdrawMoney':
+      return event.type === (command.type === 'DepositMoney' ? 'MoneyDeposited' : 'MoneyWithdrawn')
+        && sameFields(command.data, event.data, ['accountId', 'transactionId', 'amountCents', 'description']);
+    case 'CloseAccount':
+      // The close id is in the event's id, not its data: the rest must match.
+      return event.type === 'AccountClosed' && sameFields(command.data, event.data, ['accountId', 'reason']);
+    default:
+      return unreachable(command);
+  }
+}
+
+function sameFields<Name extends string>(one: Readonly<Record<Name, unknown>>, other: Readonly<Record<Name, unknown>>, names: readonly Name[]): boolean {
+  return names.every((name) => Object.is(one[name], other[name]));
+}
+
 /** Why a command was refused: a stable code, and the facts a message needs. */
 export type BankAccountRejection =
   | { readonly code: 'AccountAlreadyExists'; readonly accountId: string }

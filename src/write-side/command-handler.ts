@@ -7,7 +7,7 @@
 import type { Decider } from '../domain/decider.ts';
 import type { EncodedEvent, EventStore, RecordedEvent, StreamId } from '../event-store/event-store.ts';
 import { ConcurrencyError, DuplicateEventIdError, IdempotencyKeyReusedError } from '../event-store/errors.ts';
-import { COMMAND_HEADER, commandFingerprint, CommandIdReusedError, eventIdFor, findRecordedBatch, isSameCommand, RecordedBatch } from './command-ids.ts';
+import { CommandIdReusedError, findRecordedBatch, RecordedBatch } from './command-ids.ts';
 import type { KnownState, StateCache } from './state-cache.ts';
 
 export { CommandIdReusedError } from './command-ids.ts';
@@ -50,6 +50,8 @@ export interface CommandHandlerOptions<Command, Event, State, Rejection> {
    * idempotency key, and the seed of its event ids, so that sending it again is safe.
    */
   readonly commandIdOf: (command: Command) => string;
+  /** Whether events found under the command's id are what this very command recorded: a resend, not another command. */
+  readonly isRecordedBy: (command: Command, events: readonly Event[]) => boolean;
   readonly now: () => number;
   readonly retry?: RetryPolicy;
   /** Remembers each stream's state between commands; without it every command reads its stream. */
@@ -97,7 +99,6 @@ export function createCommandHandler<Command, Event, State, Rejection>(
     // The command's own id ties together every event it produces and keys the append, so a
     // resend, by a store that lost its answer or by a person after exit 3, is the same batch.
     const commandId = options.commandIdOf(command);
-    const fingerprint = commandFingerprint(command);
     // Its own events, should the stream already hold them: then it was sent before.
     const ownBatch = new RecordedBatch(commandId);
     let eventsRead = 0;
@@ -109,6 +110,9 @@ export function createCommandHandler<Command, Event, State, Rejection>(
       observe({ step: 'read', stream, reason, afterVersion: known.version, eventsRead: read, version: next.version });
       return next;
     };
+    /** Whether the batch found under its id is this very command, sent before. */
+    const isResend = (batch: RecordedBatch): boolean =>
+      batch.found && options.isRecordedBy(command, batch.events.map((recorded) => decodeOwn(stream, recorded)));
     /** The answer to a command sent before: the events it recorded then. */
     const sentBefore = (batch: RecordedBatch): CommandOutcome<Event, Rejection> => {
       const last = batch.events[batch.events.length - 1];
@@ -127,7 +131,7 @@ export function createCommandHandler<Command, Event, State, Rejection>(
     // The first event of another command that holds this command's id in this stream.
     let taken: RecordedEvent | undefined;
     for (let attempt = 1; ; ) {
-      if (isSameCommand(ownBatch, fingerprint)) return sentBefore(ownBatch);
+      if (isResend(ownBatch)) return sentBefore(ownBatch);
       taken ??= ownBatch.events[0];
       const decision = decider.decide(command, known.state);
       if (!fresh && (!decision.accepted || decision.events.length === 0)) {
@@ -142,7 +146,7 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         // closed): unless this command read the whole stream, look for it before refusing.
         // Another command under its id is refused as the rules say, as if it had its own.
         const earlier = readFromStart || known.version === 0 ? ownBatch : await findSentBefore();
-        if (isSameCommand(earlier, fingerprint)) return sentBefore(earlier);
+        if (isResend(earlier)) return sentBefore(earlier);
         observe({ step: 'refused', rejection: decision.rejection });
         cache?.remember(stream.aggregateId, known);
         return { status: 'rejected', rejection: decision.rejection, version: known.version, eventsRead };
@@ -163,11 +167,10 @@ export function createCommandHandler<Command, Event, State, Rejection>(
           idempotencyKey: commandId,
           events: decision.events.map((event, index) => ({
             ...options.encode(event),
-            eventId: eventIdFor(commandId, index),
+            eventId: ownBatch.eventIdAt(index),
             correlationId: commandId,
             causationId: commandId,
             clientTimestampMs: options.now(),
-            headers: { [COMMAND_HEADER]: fingerprint },
           })),
         });
         observe({ step: 'appended', expectedVersion: known.version, lastVersion, lastGlobalPosition });
@@ -180,7 +183,7 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         // that one moved the stream on: decide again on it, and let the rules answer first.
         if (error instanceof IdempotencyKeyReusedError || error instanceof DuplicateEventIdError) {
           const earlier = await findSentBefore();
-          if (isSameCommand(earlier, fingerprint)) return sentBefore(earlier);
+          if (isResend(earlier)) return sentBefore(earlier);
           taken = earlier.events[0];
           if (taken === undefined) throw new CommandIdReusedError(commandId, undefined);
           known = await readOn(known, 'conflict');

@@ -1,6 +1,6 @@
 // The BankAccount aggregate's business rules, as given / when / then specifications.
 import { describe, expect, it } from 'vitest';
-import { bankAccount } from '../../src/domain/bank-account.ts';
+import { bankAccount, isRecordedBy } from '../../src/domain/bank-account.ts';
 import { MAX_AMOUNT_CENTS, MAX_BALANCE_CENTS } from '../../src/domain/money.ts';
 import type { BankAccountCommand, BankAccountEvent } from '../../src/domain/bank-account.ts';
 import { decode, encode } from '../../src/domain/bank-account-codec.ts';
@@ -131,6 +131,23 @@ describe('CloseAccount', () => {
   });
   it('refuses an account already closed', () => {
     given(opened(0), closed(0)).when(close()).thenRefused({ code: 'AccountClosed', accountId: ACCOUNT });
+  });
+});
+
+describe('isRecordedBy: a command sent again, or another under its id', () => {
+  it('knows a resend by the events it recorded the first time, whatever the balance since', () => {
+    expect(isRecordedBy(open(5_00), [opened(5_00)])).toBe(true);
+    expect(isRecordedBy(deposit(5_00), [deposited(5_00, 1_000_00)])).toBe(true);
+    expect(isRecordedBy(withdraw(5_00), [withdrawn(5_00, 0)])).toBe(true);
+    expect(isRecordedBy(close(), [closed(7_00)])).toBe(true);
+  });
+  it('tells another command under the same id: another amount, kind, account or wording', () => {
+    expect(isRecordedBy(open(6_00), [opened(5_00)])).toBe(false);
+    expect(isRecordedBy(deposit(6_00), [deposited(5_00, 5_00)])).toBe(false);
+    expect(isRecordedBy(withdraw(5_00), [deposited(5_00, 5_00)])).toBe(false);
+    const elsewhere: BankAccountCommand = { type: 'DepositMoney', data: { accountId: 'acc-2', transactionId: TX, amountCents: 5_00, description: 'Salary' } };
+    expect(isRecordedBy(elsewhere, [deposited(5_00, 5_00)])).toBe(false);
+    expect(isRecordedBy(deposit(5_00), [])).toBe(false);
   });
 });
 

@@ -2,7 +2,7 @@
 // "already recorded", even after its stream moved on or from a stale state cache; another
 // command under the same id is refused, never taken for a retry; nothing is appended twice.
 import { describe, expect, it } from 'vitest';
-import { validate, version } from 'uuid';
+import { v5, validate, version } from 'uuid';
 import type { BankAccountCommand } from '../../src/domain/bank-account.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { readWholeStream } from '../../src/event-store/event-store.ts';
@@ -11,7 +11,7 @@ import { ConcurrencyError } from '../../src/event-store/errors.ts';
 import { wireBank } from '../../src/wire.ts';
 import type { Bank, PartialReadSide } from '../../src/wire.ts';
 import { CommandIdReusedError } from '../../src/write-side/command-handler.ts';
-import { eventIdFor } from '../../src/write-side/command-ids.ts';
+import { EVENT_ID_NAMESPACE, eventIdFor } from '../../src/write-side/command-ids.ts';
 
 describe('a command sent again', () => {
   it('is recorded once: the second answer is "already recorded", with the first events and position', async () => {
@@ -101,6 +101,11 @@ describe('event ids derived from the command id', () => {
     expect(validate(id) && version(id)).toBe(5);
     expect(eventIdFor('tx-1', 0)).toBe(id);
     expect(new Set([id, eventIdFor('tx-1', 1), eventIdFor('tx-2', 0), eventIdFor('1:tx', 0)]).size).toBe(4);
+  });
+  it('are the UUIDv5 of RFC 9562, as the uuid package makes them', () => {
+    for (const [commandId, index] of [['tx-1', 0], ['ü-naïve €', 3], ['0192f3a4-0000-7000-8000-000000000000', 12]] as const) {
+      expect(eventIdFor(commandId, index)).toBe(v5(`${index}:${commandId}`, EVENT_ID_NAMESPACE));
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 // never decided on a state another writer had already moved on.
 
 import { describe, expect, it } from 'vitest';
-import { bankAccount, commandIdOf } from '../../src/domain/bank-account.ts';
+import { bankAccount, commandIdOf, isRecordedBy } from '../../src/domain/bank-account.ts';
 import type { BankAccountCommand, BankAccountEvent, BankAccountRejection, BankAccountState } from '../../src/domain/bank-account.ts';
 import { accountStream, decode, encode } from '../../src/domain/bank-account-codec.ts';
 import type { EventStore } from '../../src/event-store/event-store.ts';
@@ -117,6 +117,7 @@ function handler(
     encode,
     decode,
     commandIdOf,
+    isRecordedBy,
     now: () => 0,
     retry,
     ...(withCache ? { cache: new StateCache<BankAccountState>(16) } : {}),
