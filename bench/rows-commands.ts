@@ -57,7 +57,7 @@ async function projectHandler(store: EventStore, tenantId: string): Promise<Hand
   await bank.stop();
   return async (command) => {
     const outcome = await bank.handle(command);
-    if (outcome.status !== 'accepted') throw new Error(`a bench command was refused: ${outcome.rejection.code}`);
+    if (outcome.status !== 'accepted') throw new Error(`a bench command was not recorded: ${outcome.status === 'rejected' ? outcome.rejection.code : outcome.status}`);
   };
 }
 

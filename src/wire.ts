@@ -3,11 +3,10 @@
 // else builds these parts, so the whole architecture can be read from this page.
 
 import { isDeepStrictEqual } from 'node:util';
-import { bankAccount } from './domain/bank-account.ts';
+import { bankAccount, commandIdOf, isRecordedBy } from './domain/bank-account.ts';
 import type { BankAccountCommand, BankAccountEvent, BankAccountRejection } from './domain/bank-account.ts';
 import { accountStream, decode, encode } from './domain/bank-account-codec.ts';
 import type { EventStore } from './event-store/event-store.ts';
-import { newId as newUuidV7 } from './ids.ts';
 import { createCommandHandler } from './write-side/command-handler.ts';
 import type { CommandHandler, CommandStep } from './write-side/command-handler.ts';
 import { StateCache } from './write-side/state-cache.ts';
@@ -18,7 +17,7 @@ import { Projector } from './read-side/projector.ts';
 import type { ProjectorOptions } from './read-side/projector.ts';
 import { needReadModels, READ_MODEL_KEYS } from './read-side/read-models.ts';
 import type { ReadModelKey, ReadModels } from './read-side/read-models.ts';
-import { followOnFrom } from './read-side/checkpoint.ts';
+import { followOnFrom, parkedBefore } from './read-side/checkpoint.ts';
 import type { RestoredReadModels } from './read-side/checkpoint.ts';
 
 export type BankCommandHandler = CommandHandler<BankAccountCommand, BankAccountEvent, BankAccountRejection>;
@@ -56,7 +55,7 @@ export type Bank<Side extends PartialReadSide = ReadSide> = Side & {
   stop(): Promise<void>;
 };
 
-export interface ReadSideOptions extends Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'until'> {
+export interface ReadSideOptions extends Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'onParked' | 'until'> {
   /** Read models restored from their checkpoints (read-side/checkpoint.ts), to follow on from there. */
   readonly resume?: RestoredReadModels;
 }
@@ -72,7 +71,6 @@ export interface ChosenReadModels {
 }
 
 export interface BankOptions extends Omit<ReadSideOptions, 'until'> {
-  readonly newId?: () => string;
   readonly now?: () => number;
   readonly observeCommands?: (step: BankCommandStep) => void;
   /**
@@ -88,7 +86,7 @@ const DEFAULT_STATE_CACHE_SIZE = 10_000;
 export function wireBank(options: BankOptions & ChosenReadModels): Bank<PartialReadSide>;
 export function wireBank(options: BankOptions): Bank;
 export function wireBank(options: BankOptions & Partial<ChosenReadModels>): Bank<PartialReadSide> {
-  const { store, tenantId, newId = newUuidV7, now = Date.now, stateCacheSize = DEFAULT_STATE_CACHE_SIZE } = options;
+  const { store, tenantId, now = Date.now, stateCacheSize = DEFAULT_STATE_CACHE_SIZE } = options;
   const writeSide = (observe: ((step: BankCommandStep) => void) | undefined): BankCommandHandler =>
     createCommandHandler({
       store,
@@ -97,7 +95,8 @@ export function wireBank(options: BankOptions & Partial<ChosenReadModels>): Bank
       streamOf: (command: BankAccountCommand) => accountStream(command.data.accountId),
       encode,
       decode,
-      newEventId: newId,
+      commandIdOf,
+      isRecordedBy,
       now,
       ...(stateCacheSize === 0 ? {} : { cache: new StateCache(stateCacheSize) }),
       ...(observe === undefined ? {} : { observe }),
@@ -126,7 +125,8 @@ export function wireReadSide(options: ReadSideOptions & Partial<ChosenReadModels
   const transactionHistories = wired('transactionHistories') ? resume.transactionHistories?.readModel ?? new TransactionHistoryProjection() : undefined;
   const customerPortfolios = wired('customerPortfolios') ? resume.customerPortfolios?.readModel ?? new CustomerPortfolioProjection() : undefined;
   const projections = [accountSummaries, transactionHistories, customerPortfolios].filter((projection) => projection !== undefined);
-  const projector = new Projector({ ...following, projections, resumeAfter: followOnFrom(resume, readModels) });
+  const resumeAfter = followOnFrom(resume, readModels);
+  const projector = new Projector({ ...following, projections, resumeAfter, parked: parkedBefore(resume, readModels) });
   return { accountSummaries, transactionHistories, customerPortfolios, projector };
 }
 

@@ -33,8 +33,8 @@ export type Invocation =
   | { readonly command: 'walkthrough' }
   | { readonly command: 'help'; readonly topic?: SubcommandName }
   | { readonly command: 'open'; readonly accountId?: string; readonly customerId: string; readonly accountType: string; readonly initialBalanceCents: number }
-  | { readonly command: 'deposit' | 'withdraw'; readonly accountId: string; readonly amountCents: number; readonly description: string }
-  | { readonly command: 'close'; readonly accountId: string; readonly reason: string }
+  | { readonly command: 'deposit' | 'withdraw'; readonly accountId: string; readonly amountCents: number; readonly description: string; readonly transactionId?: string }
+  | { readonly command: 'close'; readonly accountId: string; readonly reason: string; readonly closeId?: string }
   | { readonly command: 'summary' | 'history'; readonly accountId: string; readonly asOf?: AsOf }
   | { readonly command: 'accounts'; readonly customerId: string }
   | { readonly command: 'portfolio'; readonly customerId: string; readonly asOf?: AsOf }
@@ -59,6 +59,8 @@ const OPTIONS = {
   description: { type: 'string' },
   reason: { type: 'string' },
   'as-of': { type: 'string' },
+  'transaction-id': { type: 'string' },
+  'close-id': { type: 'string' },
 } as const satisfies Record<OptionName, { type: 'boolean' | 'string'; short?: string }>;
 
 const GLOBAL_OPTIONS: readonly OptionName[] = ['memory', 'addr', 'tenant', 'trace', 'json', 'debug', 'fresh', 'token', 'tls', 'help'];
@@ -130,10 +132,15 @@ function invocationOf(command: SubcommandName, rest: readonly string[], values: 
       return { command, customerId, accountType, initialBalanceCents, ...(accountId === undefined ? {} : { accountId }) };
     }
     case 'deposit':
-    case 'withdraw':
-      return { command, accountId: accountIdOf(rest[0], command), amountCents: amount(rest[1], command), description: text('description') ?? '' };
-    case 'close':
-      return { command, accountId: accountIdOf(rest[0], command), reason: text('reason') ?? '' };
+    case 'withdraw': {
+      const transactionId = givenId(values['transaction-id'], '--transaction-id', command);
+      const money = { accountId: accountIdOf(rest[0], command), amountCents: amount(rest[1], command), description: text('description') ?? '' };
+      return { command, ...money, ...(transactionId === undefined ? {} : { transactionId }) };
+    }
+    case 'close': {
+      const closeId = givenId(values['close-id'], '--close-id', command);
+      return { command, accountId: accountIdOf(rest[0], command), reason: text('reason') ?? '', ...(closeId === undefined ? {} : { closeId }) };
+    }
     case 'summary':
     case 'history': {
       const asOf = values['as-of'] === undefined ? undefined : asOfOf(values['as-of'], command);
@@ -177,6 +184,14 @@ function accountIdOf(input: string | undefined, command: SubcommandName): string
       `"${input ?? ''}" is not an account id: use 1 to 100 letters, digits, and . _ : - (starting with a letter or digit)`,
       command,
     );
+  }
+  return input;
+}
+
+/** A transaction or close id, given to send a command again safely: the same form as an account id. */
+function givenId(input: string | undefined, option: '--transaction-id' | '--close-id', command: SubcommandName): string | undefined {
+  if (input !== undefined && !ACCOUNT_ID.test(input)) {
+    throw new UsageError(`${option} "${input}" is not an id: use 1 to 100 letters, digits, and . _ : - (starting with a letter or digit)`, command);
   }
   return input;
 }

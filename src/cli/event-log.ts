@@ -5,7 +5,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { EventStore, RecordedEvent } from '../event-store/event-store.ts';
 import { readWholeStream } from '../event-store/event-store.ts';
 import { formatCents } from '../domain/money.ts';
+import { isBankAccountEvent } from '../domain/bank-account-codec.ts';
 import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
+import { decodeOrPark, describeParked } from '../read-side/parked-events.ts';
+import type { ParkedEvent } from '../read-side/parked-events.ts';
 import { wireReadSide } from '../wire.ts';
 import { EXIT, NotFoundError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -96,11 +99,37 @@ async function wholeLog(store: EventStore, tenantId: string, interrupted: AbortS
 function printEvent(out: Output, event: RecordedEvent): void {
   const where = `${event.stream.aggregateType}/${event.stream.aggregateId} v${event.version}`;
   const time = new Date(event.recordedAtMs).toISOString();
-  out.line(`${out.style.cyan(`#${event.globalPosition}`.padEnd(6))} ${out.style.bold(event.eventType.padEnd(15))} ${where}  ${out.style.dim(time)}  ${payloadText(event)}`);
+  const reason = parkedReason(event);
+  const parked = reason === undefined ? '' : `  ${out.style.yellow(`PARKED (the read models skip it): ${reason}`)}`;
+  out.line(`${out.style.cyan(`#${event.globalPosition}`.padEnd(6))} ${out.style.bold(event.eventType.padEnd(15))} ${where}  ${out.style.dim(time)}  ${payloadText(event)}${parked}`);
+}
+
+/** Why the read models skip this event, if they do: the same check the projector makes. */
+function parkedReason(event: RecordedEvent): string | undefined {
+  if (!isBankAccountEvent(event)) return undefined;
+  const decoded = decodeOrPark(event);
+  return 'parked' in decoded ? decoded.parked.reason : undefined;
+}
+
+/** How many parked events a run lists one by one before it only counts them. */
+const PARKED_LISTED = 10;
+
+/**
+ * The projector's onParked for the CLI: each parked event once per run, on stderr, the
+ * saved ones included, so a skipped event is never silent; past ten, one line says so.
+ */
+export function warnOfParked(out: Output): (parked: ParkedEvent) => void {
+  let told = 0;
+  return (parked) => {
+    told++;
+    if (told <= PARKED_LISTED) out.problem(`warning: ${describeParked(parked)}`);
+    if (told === PARKED_LISTED + 1) out.problem('warning: more events are parked; `events` marks every one');
+  };
 }
 
 function eventJson(event: RecordedEvent): object {
   const isJson = event.contentType === 'application/json';
+  const parked = parkedReason(event);
   return {
     globalPosition: event.globalPosition,
     aggregateType: event.stream.aggregateType,
@@ -112,6 +141,7 @@ function eventJson(event: RecordedEvent): object {
     recordedAt: new Date(event.recordedAtMs).toISOString(),
     correlationId: event.correlationId,
     contentType: event.contentType,
+    ...(parked === undefined ? {} : { parked }),
     payload: isJson ? parsedOrText(payloadText(event)) : Buffer.from(event.payload).toString('base64'),
   };
 }

@@ -21,10 +21,12 @@ import { describeRejection } from './messages.ts';
 export const EXIT = { done: 0, refused: 1, usage: 2, unreachable: 3, unexpected: 4, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** An unknown account is bad input to the tool, not a business decision. */
+/** An unknown account, or an amount no account could record, is bad input to the tool, not a business decision. */
 export function exitCodeForRejection(rejection: BankAccountRejection): ExitCode {
-  return rejection.code === 'AccountNotFound' ? EXIT.usage : EXIT.refused;
+  return BAD_INPUT.includes(rejection.code) ? EXIT.usage : EXIT.refused;
 }
+
+const BAD_INPUT: readonly BankAccountRejection['code'][] = ['AccountNotFound', 'AmountNotWholeCents', 'AmountTooLarge'];
 
 /** `refused:` is the word for a business rule; bad input is an `error:` like any other. */
 export function describeRefusal(rejection: BankAccountRejection): { code: ExitCode; message: string } {

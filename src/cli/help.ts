@@ -3,7 +3,7 @@
 
 export type OptionName =
   | 'memory' | 'addr' | 'tenant' | 'trace' | 'json' | 'debug' | 'fresh' | 'token' | 'tls' | 'help'
-  | 'customer' | 'type' | 'initial' | 'id' | 'description' | 'reason' | 'as-of';
+  | 'customer' | 'type' | 'initial' | 'id' | 'description' | 'reason' | 'as-of' | 'transaction-id' | 'close-id';
 
 export type SubcommandName =
   | 'open' | 'deposit' | 'withdraw' | 'close' | 'summary' | 'history' | 'accounts' | 'portfolio'
@@ -23,9 +23,9 @@ export interface SubcommandSpec {
 
 export const SUBCOMMANDS: readonly SubcommandSpec[] = [
   spec('open', 'write side', [], ['customer', 'type', 'initial', 'id'], 'open --customer C --type T --initial AMOUNT [--id ID]', 'OpenAccount: open an account (a new id unless --id)', 'open --customer alice --type Checking --initial 100.00 --id alice-checking'),
-  spec('deposit', 'write side', ['ACCOUNT', 'AMOUNT'], ['description'], 'deposit ACCOUNT AMOUNT [--description D]', 'DepositMoney into an open account', 'deposit alice-checking 25.50 --description "Birthday"'),
-  spec('withdraw', 'write side', ['ACCOUNT', 'AMOUNT'], ['description'], 'withdraw ACCOUNT AMOUNT [--description D]', 'WithdrawMoney, refused beyond the balance', 'withdraw alice-checking 10.00 --description "ATM"'),
-  spec('close', 'write side', ['ACCOUNT'], ['reason'], 'close ACCOUNT [--reason R]', 'CloseAccount: no more deposits or withdrawals', 'close alice-checking --reason "Moving banks"'),
+  spec('deposit', 'write side', ['ACCOUNT', 'AMOUNT'], ['description', 'transaction-id'], 'deposit ACCOUNT AMOUNT [--description D] [--transaction-id ID]', 'DepositMoney into an open account (a new transaction id unless given)', 'deposit alice-checking 25.50 --description "Birthday" --transaction-id bday-2026'),
+  spec('withdraw', 'write side', ['ACCOUNT', 'AMOUNT'], ['description', 'transaction-id'], 'withdraw ACCOUNT AMOUNT [--description D] [--transaction-id ID]', 'WithdrawMoney, refused beyond the balance (a new transaction id unless given)', 'withdraw alice-checking 10.00 --description "ATM"'),
+  spec('close', 'write side', ['ACCOUNT'], ['reason', 'close-id'], 'close ACCOUNT [--reason R] [--close-id ID]', 'CloseAccount: no more deposits or withdrawals (a new close id unless given)', 'close alice-checking --reason "Moving banks"'),
   spec('summary', 'read side', ['ACCOUNT'], ['as-of'], 'summary ACCOUNT [--as-of POSITION|TIME]', 'GetAccountSummary: balance, status, transaction count', 'summary alice-checking --as-of 3', true),
   spec('history', 'read side', ['ACCOUNT'], ['as-of'], 'history ACCOUNT [--as-of POSITION|TIME]', 'GetTransactionHistory: deposits and withdrawals with the balance after each', 'history alice-checking --as-of 2026-11-29T18:00:00Z', true),
   spec('accounts', 'read side', [], ['customer'], 'accounts --customer C', "GetAccountsByCustomer: a customer's accounts", 'accounts --customer alice', true),
@@ -63,7 +63,8 @@ export function exitCodes(context: HelpContext = 'command line'): string {
   2    bad usage or input: unknown account, customer or command, malformed amount or id,
        unknown option
   3    the event store cannot be reached${shell ? '' : ' (start it with `pnpm event-store`, or use --memory)'},
-       or refused the token (none, unknown, or not for this tenant)
+       or refused the token (none, unknown, or not for this tenant); a write may have been
+       recorded: send it again with the id it printed, it is recorded once
   4    anything unexpected (--debug shows the stack trace)
   130  interrupted with Ctrl-C, which is safe: an append is all or nothing
 ${shell

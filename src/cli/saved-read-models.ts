@@ -161,12 +161,14 @@ export class SavedReadModels {
     const readModels: Partial<ReadModels> = readSide; // indexed by K, a Partial gives ReadModels[K] | undefined
     const readModel = readModels[key];
     if (save?.path === undefined || readModel === undefined) return undefined;
+    // A read model stopped by a failure keeps its last good file: the next run meets the failure again.
+    if (readSide.projector.stoppedModel(readModel) !== undefined) return undefined;
     const name = READ_MODEL_NAMES[key];
     // Until the projector passes the position it was loaded at, the file holds more than the read model would say it does.
     if (when.onlyIfPast && checkpoint.position <= save.savedPosition) return undefined;
     try {
       const savedFor = { address: this.options.address, tenantId: this.options.tenantId };
-      return { save, name, path: save.path, text: JSON.stringify({ savedFor, ...snapshotOf(key, readModel, checkpoint) }) };
+      return { save, name, path: save.path, text: JSON.stringify({ savedFor, ...snapshotOf(key, readModel, checkpoint, readSide.projector.parked) }) };
     } catch (error) {
       this.notSaved(name, save.path, error); // too large for one string, say: the next run replays instead
       return undefined;

@@ -76,6 +76,10 @@ export class Tracer {
         this.appendedAt = performance.now();
         this.row('', `append with expected version ${step.expectedVersion} → version ${step.lastVersion}, global position ${step.lastGlobalPosition}`);
         return;
+      case 'already-recorded':
+        this.appendedAt = performance.now();
+        this.row('', `sent before: its events are in the stream already (version ${step.lastVersion}, global position ${step.lastGlobalPosition}); nothing appended`);
+        return;
       default:
         unreachable(step);
     }

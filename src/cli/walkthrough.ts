@@ -118,7 +118,7 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
   const secondTeller = bank.anotherWriter((step) => tellerSteps.push(step));
   const overdraft = await secondTeller({ type: 'WithdrawMoney', data: money(500_000, 'Overdraft attempt', checking) });
   print('  WithdrawMoney  checking, 5000.00 "Overdraft attempt"');
-  if (overdraft.status === 'accepted') throw new Error('the overdraft was accepted: the rules are broken');
+  if (overdraft.status !== 'rejected') throw new Error(`the overdraft was ${overdraft.status}: the rules are broken`);
   print(`  → refused: ${describeRejection(overdraft.rejection)}`);
   print(`  Nothing was appended (the stream stays at version ${overdraft.version}), so the read models are unchanged:`);
   printSummary(print, getAccountSummary(bank.accountSummaries, { accountId: checking }));
@@ -139,7 +139,7 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
   print();
   print('Step 6 · Closing an account');
   lastPositions.length = 0;
-  await send('CloseAccount   savings, "Customer request"', { type: 'CloseAccount', data: { accountId: savings, reason: 'Customer request' } });
+  await send('CloseAccount   savings, "Customer request"', { type: 'CloseAccount', data: { accountId: savings, closeId: newId(), reason: 'Customer request' } });
   await bank.projector.waitFor(lastPositions[0]!);
   print('  GetAccountSummary(savings)');
   const closed = getAccountSummary(bank.accountSummaries, { accountId: savings });
@@ -220,6 +220,8 @@ function describeRace(steps: readonly BankCommandStep[]): string[] {
         return [`→ refused: ${describeRejection(step.rejection)}`];
       case 'appended':
         return [`→ appended at version ${step.lastVersion}`];
+      case 'already-recorded':
+        return [`→ sent before: already recorded at version ${step.lastVersion}`];
       default:
         return unreachable(step);
     }

@@ -23,7 +23,15 @@ export function encode(event: BankAccountEvent): EncodedEvent {
   };
 }
 
-export class MalformedEventError extends Error {}
+/** A stored event this codec cannot read; `reason` says why, without the event's coordinates. */
+export class MalformedEventError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
 
 export function isBankAccountEvent(recorded: RecordedEvent): boolean {
   return recorded.stream.aggregateType === AGGREGATE_TYPE;
@@ -106,5 +114,5 @@ function cents(recorded: RecordedEvent, fields: Fields, name: string): number {
 }
 
 function malformed(recorded: RecordedEvent, why: string): MalformedEventError {
-  return new MalformedEventError(`event ${recorded.eventId} (${recorded.eventType}) at position ${recorded.globalPosition}: ${why}`);
+  return new MalformedEventError(`event ${recorded.eventId} (${recorded.eventType}) at position ${recorded.globalPosition}: ${why}`, why);
 }

@@ -5,6 +5,14 @@
 /** The largest amount a single command may carry: one billion dollars. */
 export const MAX_AMOUNT_CENTS = 100_000_000_000;
 
+/**
+ * The largest balance an account may hold: ten trillion dollars. Well inside the cents a
+ * double counts exactly (Number.MAX_SAFE_INTEGER, some 90 trillion dollars), which is where
+ * the stored events' decoder draws its line: a balance the rules allow is always one the
+ * decoder reads back.
+ */
+export const MAX_BALANCE_CENTS = 1_000_000_000_000_000;
+
 export class InvalidAmountError extends Error {
   constructor(readonly input: string, reason: string) {
     super(`"${input}" is not a valid amount: ${reason}`);

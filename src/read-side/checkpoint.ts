@@ -10,7 +10,9 @@ import type { AccountSummarySnapshot } from './account-summary/snapshot.ts';
 import { CustomerPortfolioProjection } from './customer-portfolio/customer-portfolio.ts';
 import { customerPortfolioSnapshotFrom } from './customer-portfolio/snapshot.ts';
 import type { CustomerPortfolioSnapshot } from './customer-portfolio/snapshot.ts';
-import { fieldsOf, integer, text, UnreadableSnapshotError } from './plain-data.ts';
+import { mergeParked, parkedFrom } from './parked-events.ts';
+import type { ParkedEvent } from './parked-events.ts';
+import { fieldsOf, integer, text, timeMs, UnreadableSnapshotError } from './plain-data.ts';
 import type { Checkpoint } from './projector.ts';
 import { READ_MODEL_NAMES } from './read-models.ts';
 import type { ReadModelKey, ReadModels } from './read-models.ts';
@@ -25,7 +27,7 @@ export { UnreadableSnapshotError } from './plain-data.ts';
  * model added later needs no raise: it has a file of its own, and a cache from before it
  * simply has none, so it alone is built from position 1 while the others resume.
  */
-export const SNAPSHOT_FORMAT_VERSION = 2;
+export const SNAPSHOT_FORMAT_VERSION = 3;
 
 /** Each read model as plain JSON data. */
 export interface Snapshots {
@@ -40,6 +42,8 @@ export interface ReadModelSnapshot<K extends ReadModelKey = ReadModelKey> {
   /** The read model's name: a save of another one is refused, not misread. */
   readonly readModel: string;
   readonly checkpoint: Checkpoint;
+  /** The events parked up to the checkpoint, so a resumed run still reports them. */
+  readonly parked: readonly ParkedEvent[];
   readonly snapshot: Snapshots[K];
 }
 
@@ -47,6 +51,7 @@ export interface ReadModelSnapshot<K extends ReadModelKey = ReadModelKey> {
 export interface RestoredReadModel<K extends ReadModelKey> {
   readonly readModel: ReadModels[K];
   readonly checkpoint: Checkpoint;
+  readonly parked: readonly ParkedEvent[];
 }
 
 /** The read models restored, each from its own save; a read model not here starts empty. */
@@ -54,13 +59,19 @@ export type RestoredReadModels = { readonly [K in ReadModelKey]?: RestoredReadMo
 
 export type LogCheck = { readonly sameLog: true } | { readonly sameLog: false; readonly reason: string };
 
-export function snapshotOf<K extends ReadModelKey>(key: K, readModel: ReadModels[K], checkpoint: Checkpoint): ReadModelSnapshot<K> {
-  return { formatVersion: SNAPSHOT_FORMAT_VERSION, readModel: READ_MODEL_NAMES[key], checkpoint, snapshot: FORMS[key].snapshot(readModel) };
+export function snapshotOf<K extends ReadModelKey>(key: K, readModel: ReadModels[K], checkpoint: Checkpoint, parked: readonly ParkedEvent[]): ReadModelSnapshot<K> {
+  const parkedBefore = parked.filter((event) => event.position <= checkpoint.position);
+  return { formatVersion: SNAPSHOT_FORMAT_VERSION, readModel: READ_MODEL_NAMES[key], checkpoint, parked: parkedBefore, snapshot: FORMS[key].snapshot(readModel) };
 }
 
 /** A new read model each call, so two projectors can start from one save. */
 export function restoreReadModel<K extends ReadModelKey>(key: K, saved: ReadModelSnapshot<K>): RestoredReadModel<K> {
-  return { readModel: FORMS[key].restore(saved.snapshot), checkpoint: saved.checkpoint };
+  return { readModel: FORMS[key].restore(saved.snapshot), checkpoint: saved.checkpoint, parked: saved.parked };
+}
+
+/** The events parked before any of these read models' checkpoints, each once: the projector reports them again. */
+export function parkedBefore(resume: RestoredReadModels, readModels: readonly ReadModelKey[]): ParkedEvent[] {
+  return mergeParked(...readModels.map((key) => resume[key]?.parked ?? []));
 }
 
 /**
@@ -86,13 +97,15 @@ export function followOnFrom(resume: RestoredReadModels, readModels: readonly Re
  * a memory server restarted, or another database behind the same address.
  */
 export async function checkSameLog(store: EventStore, tenantId: string, checkpoint: Checkpoint): Promise<LogCheck> {
-  const { position, eventId } = checkpoint;
+  const { position, eventId, recordedAtMs } = checkpoint;
   const stop = new AbortController();
   try {
     for await (const message of store.subscribe({ tenantId, fromPosition: position, signal: stop.signal })) {
       if (message.kind === 'caught-up') return { sameLog: false, reason: `the log ends before position ${position}` };
       if (message.event.globalPosition !== position) return { sameLog: false, reason: `the log has no event at position ${position}` };
-      if (message.event.eventId !== eventId) return { sameLog: false, reason: `the log holds another event at position ${position}` };
+      if (message.event.eventId !== eventId || message.event.recordedAtMs !== recordedAtMs) {
+        return { sameLog: false, reason: `the log holds another event at position ${position}` };
+      }
       return { sameLog: true };
     }
     throw new Error('the event store ended the subscription');
@@ -112,8 +125,13 @@ export function readModelSnapshotFrom<K extends ReadModelKey>(key: K, data: unkn
   const name = READ_MODEL_NAMES[key];
   if (readModel !== name) throw new UnreadableSnapshotError(`it holds ${typeof readModel === 'string' ? readModel : 'no named read model'}, not ${name}`);
   const saved = fieldsOf(fields.checkpoint, 'checkpoint');
-  const checkpoint = { position: integer(saved, 'position', 'checkpoint', 1), eventId: text(saved, 'eventId', 'checkpoint') };
-  return { formatVersion, readModel: name, checkpoint, snapshot: FORMS[key].check(fields.snapshot, 'snapshot', checkpoint.position) };
+  const checkpoint = {
+    position: integer(saved, 'position', 'checkpoint', 1),
+    eventId: text(saved, 'eventId', 'checkpoint'),
+    recordedAtMs: timeMs(saved, 'recordedAtMs', 'checkpoint'),
+  };
+  const parked = parkedFrom(fields.parked, 'parked', checkpoint.position);
+  return { formatVersion, readModel: name, checkpoint, parked, snapshot: FORMS[key].check(fields.snapshot, 'snapshot', checkpoint.position) };
 }
 
 // ---- each read model's trip to plain data and back ----------------------------------

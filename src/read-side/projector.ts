@@ -1,9 +1,13 @@
 // Read side: the projector follows the event log and feeds every read model, in global
 // order, from the position the read models reflect, each only the events past its own. It is
 // the only bridge from the write side to the read side, and it goes through the event store.
+// An event the read models cannot decode is parked (parked-events.ts); one that a read model
+// fails on stops that read model alone, with the event's position named.
 
 import type { EventStore, RecordedEvent } from '../event-store/event-store.ts';
-import { decode, isBankAccountEvent } from '../domain/bank-account-codec.ts';
+import { isBankAccountEvent } from '../domain/bank-account-codec.ts';
+import { decodeOrPark, mergeParked } from './parked-events.ts';
+import type { ParkedEvent } from './parked-events.ts';
 import type { Projection } from './projection.ts';
 import { Waiters } from './waiters.ts';
 
@@ -12,10 +16,17 @@ export { ProjectionTimeoutError } from './waiters.ts';
 /** The projector can follow the log no longer; `cause` says why (often the store's error). */
 export class ProjectorStoppedError extends Error {}
 
-/** Where read models stand: the log position they reflect, and the id of the event there. */
+/** One read model failed on an event and takes no more; the others go on. `cause` is its error. */
+export class ReadModelStoppedError extends Error {}
+
+/**
+ * Where read models stand: the log position they reflect, and the event there, by its id
+ * and commit time (an event id alone may recur in another log: ids derive from commands).
+ */
 export interface Checkpoint {
   readonly position: number;
   readonly eventId: string;
+  readonly recordedAtMs: number;
 }
 
 export interface ProjectorOptions {
@@ -26,6 +37,10 @@ export interface ProjectorOptions {
   readonly onProjected?: (projection: Projection, recorded: RecordedEvent) => void;
   /** Told of every event after all read models took it in (the CLI's watch). */
   readonly onApplied?: (recorded: RecordedEvent) => void;
+  /** Told of each parked event once, the restored ones when the projector starts. */
+  readonly onParked?: (parked: ParkedEvent) => void;
+  /** The events parked before the read models' checkpoints, restored with them. */
+  readonly parked?: readonly ParkedEvent[];
   /**
    * Where to stop, for a read model "as it stood then": the projector takes the log up to the
    * first event this refuses and then stops, as if that were the end of the log.
@@ -41,9 +56,11 @@ export interface ProjectorOptions {
 
 export class Projector {
   /** The last event the read models took in; its position is theirs. */
-  private last: { readonly globalPosition: number; readonly eventId: string } | undefined;
+  private last: { readonly globalPosition: number; readonly eventId: string; readonly recordedAtMs: number } | undefined;
   private applied = 0;
   private readonly takenIn = new Map<Projection, number>();
+  private parkedEvents: ParkedEvent[];
+  private readonly stoppedModels = new Map<Projection, ReadModelStoppedError>();
   private readonly waiters = new Waiters(() => this.position);
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
@@ -65,14 +82,17 @@ export class Projector {
 
   constructor(private readonly options: ProjectorOptions) {
     const resumeAfter = options.resumeAfter;
-    if (resumeAfter !== undefined) this.last = { globalPosition: resumeAfter.position, eventId: resumeAfter.eventId };
+    if (resumeAfter !== undefined) this.last = { globalPosition: resumeAfter.position, eventId: resumeAfter.eventId, recordedAtMs: resumeAfter.recordedAtMs };
+    this.parkedEvents = mergeParked(options.parked ?? []);
     // A failure also reaches waitFor and throwIfFailed; nobody has to listen to these.
     this.caughtUp.catch(() => {});
     this.failed.catch(() => {});
   }
 
   start(): void {
-    if (this.running === undefined) this.running = this.follow(this.position + 1);
+    if (this.running !== undefined) return;
+    for (const parked of this.parkedEvents) this.options.onParked?.(parked);
+    this.running = this.follow(this.position + 1);
   }
 
   async stop(): Promise<void> {
@@ -81,7 +101,7 @@ export class Projector {
   }
 
   private async follow(fromPosition: number): Promise<void> {
-    const { store, tenantId, projections, until, onProjected, onApplied } = this.options;
+    const { store, tenantId, until, onApplied } = this.options;
     try {
       for await (const message of store.subscribe({ tenantId, fromPosition, signal: this.stopping.signal })) {
         if (message.kind === 'caught-up') {
@@ -94,16 +114,7 @@ export class Projector {
           this.markCaughtUp();
           return;
         }
-        if (isBankAccountEvent(recorded)) {
-          const { globalPosition, version, recordedAtMs } = recorded;
-          const projected = { event: decode(recorded), globalPosition, version, recordedAtMs };
-          for (const projection of projections) {
-            if (projection.position >= globalPosition) continue; // saved further on, it holds this event already
-            projection.apply(projected);
-            this.takenIn.set(projection, (this.takenIn.get(projection) ?? 0) + 1);
-            onProjected?.(projection, recorded);
-          }
-        }
+        if (isBankAccountEvent(recorded)) this.feed(recorded);
         this.last = recorded;
         this.applied++;
         onApplied?.(recorded);
@@ -113,6 +124,35 @@ export class Projector {
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** One event to every read model still running, unless it is parked. */
+  private feed(recorded: RecordedEvent): void {
+    const decoded = decodeOrPark(recorded);
+    if ('parked' in decoded) return this.park(decoded.parked);
+    const { globalPosition, version, recordedAtMs } = recorded;
+    const projected = { event: decoded.event, globalPosition, version, recordedAtMs };
+    for (const projection of this.options.projections) {
+      if (projection.position >= globalPosition) continue; // saved further on, it holds this event already
+      if (this.stoppedModels.has(projection)) continue;
+      try {
+        projection.apply(projected);
+      } catch (error) {
+        // Its state may be half-changed: it answers no more queries, and is not saved.
+        const why = error instanceof Error ? error.message : String(error);
+        const stopped = new ReadModelStoppedError(`${projection.name} stopped at the event at position ${globalPosition} (${recorded.eventType} in ${recorded.stream.aggregateId}): ${why}`, { cause: error });
+        this.stoppedModels.set(projection, stopped);
+        continue;
+      }
+      this.takenIn.set(projection, (this.takenIn.get(projection) ?? 0) + 1);
+      this.options.onProjected?.(projection, recorded);
+    }
+  }
+
+  private park(parked: ParkedEvent): void {
+    if (this.parkedEvents.some((known) => known.position === parked.position)) return;
+    this.parkedEvents.push(parked);
+    this.options.onParked?.(parked);
   }
 
   /**
@@ -137,7 +177,17 @@ export class Projector {
 
   /** The position with the id of the event there, to save with the read models; none before any event. */
   get checkpoint(): Checkpoint | undefined {
-    return this.last === undefined ? undefined : { position: this.last.globalPosition, eventId: this.last.eventId };
+    return this.last === undefined ? undefined : { position: this.last.globalPosition, eventId: this.last.eventId, recordedAtMs: this.last.recordedAtMs };
+  }
+
+  /** The events the read models skipped, restored and new, in log order. */
+  get parked(): readonly ParkedEvent[] {
+    return this.parkedEvents;
+  }
+
+  /** Why a read model stopped, if it did. */
+  stoppedModel(projection: Projection): ReadModelStoppedError | undefined {
+    return this.stoppedModels.get(projection);
   }
 
   /** How many events this projector has taken in since it started (a resumed one counts from its checkpoint). */
@@ -164,6 +214,14 @@ export class Projector {
   /** Read models of a stopped projector are frozen: answering from them would mislead. */
   throwIfFailed(): void {
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** So is a read model stopped alone; needReadModels asks this before any query. */
+  throwIfStopped(...projections: Projection[]): void {
+    for (const projection of projections) {
+      const stopped = this.stoppedModels.get(projection);
+      if (stopped !== undefined) throw stopped;
+    }
   }
 
   private fail(error: Error): void {

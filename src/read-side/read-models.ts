@@ -4,6 +4,7 @@
 
 import type { AccountSummaryProjection } from './account-summary/account-summary.ts';
 import type { CustomerPortfolioProjection } from './customer-portfolio/customer-portfolio.ts';
+import { Projector } from './projector.ts';
 import type { TransactionHistoryProjection } from './transaction-history/transaction-history.ts';
 
 export interface ReadModels {
@@ -26,9 +27,15 @@ export const READ_MODEL_KEYS: readonly ReadModelKey[] = ['accountSummaries', 'tr
 /** A read model asked for that this run did not wire: a slip in the choice of read models, not bad input. */
 export class ReadModelNotWiredError extends Error {}
 
-/** The read side with the read models named typed as present; throws if this run left one out. */
+/**
+ * The read side with the read models named typed as present, for a query to answer from:
+ * throws if this run left one out, or if one of them stopped on an event it failed on.
+ */
 export function needReadModels<Side extends Partial<ReadModels>, K extends ReadModelKey>(readSide: Side, ...keys: K[]): Side & Pick<ReadModels, K> {
-  if (hasReadModels(readSide, keys)) return readSide;
+  if (hasReadModels(readSide, keys)) {
+    if ('projector' in readSide && readSide.projector instanceof Projector) readSide.projector.throwIfStopped(...keys.map((key) => readSide[key]));
+    return readSide;
+  }
   const missing = keys.filter((key) => readSide[key] === undefined).map((key) => READ_MODEL_NAMES[key]);
   const are = missing.length === 1 ? 'is' : 'are';
   throw new ReadModelNotWiredError(`${listed(missing)} ${are} not wired in this run, which follows only the read models chosen for it`);

@@ -2,11 +2,15 @@
 // stream, fold its events into state, decide, append with the version decided against.
 // Optimistic concurrency: if another writer got there first, read what it wrote and decide
 // again. With a StateCache (state-cache.ts) it starts from the state it last saw instead.
+// A command carries its own id, so sending it again is safe (command-ids.ts).
 
 import type { Decider } from '../domain/decider.ts';
 import type { EncodedEvent, EventStore, RecordedEvent, StreamId } from '../event-store/event-store.ts';
-import { ConcurrencyError } from '../event-store/errors.ts';
+import { ConcurrencyError, DuplicateEventIdError, IdempotencyKeyReusedError } from '../event-store/errors.ts';
+import { CommandIdReusedError, findRecordedBatch, RecordedBatch } from './command-ids.ts';
 import type { KnownState, StateCache } from './state-cache.ts';
+
+export { CommandIdReusedError } from './command-ids.ts';
 
 export type CommandOutcome<Event, Rejection> =
   | {
@@ -21,7 +25,18 @@ export type CommandOutcome<Event, Rejection> =
       readonly lastGlobalPosition: number;
       readonly attempts: number;
     }
-  | { readonly status: 'rejected'; readonly rejection: Rejection; readonly version: number; readonly eventsRead: number };
+  | { readonly status: 'rejected'; readonly rejection: Rejection; readonly version: number; readonly eventsRead: number }
+  /** Sent before and recorded then: nothing appended now; these are the events it recorded. */
+  | {
+      readonly status: 'already-recorded';
+      readonly events: readonly Event[];
+      readonly lastVersion: number;
+      readonly lastGlobalPosition: number;
+      readonly eventsRead: number;
+    };
+
+/** A stream holds an event its own aggregate cannot read: no command on it can be decided. */
+export class UndecidableStreamError extends Error {}
 
 export interface CommandHandlerOptions<Command, Event, State, Rejection> {
   readonly store: EventStore;
@@ -30,7 +45,13 @@ export interface CommandHandlerOptions<Command, Event, State, Rejection> {
   readonly streamOf: (command: Command) => StreamId;
   readonly encode: (event: Event) => EncodedEvent;
   readonly decode: (recorded: RecordedEvent) => Event;
-  readonly newEventId: () => string;
+  /**
+   * The command's own id, given by its sender (a transaction id, say): the append's
+   * idempotency key, and the seed of its event ids, so that sending it again is safe.
+   */
+  readonly commandIdOf: (command: Command) => string;
+  /** Whether events found under the command's id are what this very command recorded: a resend, not another command. */
+  readonly isRecordedBy: (command: Command, events: readonly Event[]) => boolean;
   readonly now: () => number;
   readonly retry?: RetryPolicy;
   /** Remembers each stream's state between commands; without it every command reads its stream. */
@@ -52,6 +73,7 @@ export type CommandStep<Event, Rejection> =
     }
   | { readonly step: 'decided'; readonly events: readonly Event[] }
   | { readonly step: 'refused'; readonly rejection: Rejection }
+  | { readonly step: 'already-recorded'; readonly lastVersion: number; readonly lastGlobalPosition: number }
   | { readonly step: 'conflict'; readonly expectedVersion: number; readonly actualVersion: number; readonly attempt: number }
   | { readonly step: 'appended'; readonly expectedVersion: number; readonly lastVersion: number; readonly lastGlobalPosition: number };
 
@@ -74,23 +96,43 @@ export function createCommandHandler<Command, Event, State, Rejection>(
 
   return async function handle(command) {
     const stream = options.streamOf(command);
-    // One id ties together every event this command produced, across retries, and keys the
-    // append so that a store resending a batch whose answer was lost cannot apply it twice.
-    const commandId = options.newEventId();
+    // The command's own id ties together every event it produces and keys the append, so a
+    // resend, by a store that lost its answer or by a person after exit 3, is the same batch.
+    const commandId = options.commandIdOf(command);
+    // Its own events, should the stream already hold them: then it was sent before.
+    const ownBatch = new RecordedBatch(commandId);
     let eventsRead = 0;
+    let readFromStart = false;
     const readOn = async (known: KnownState<State>, reason: 'load' | 'conflict' | 'confirm'): Promise<KnownState<State>> => {
-      const { next, read } = await foldEventsAfter(stream, known);
+      const { next, read } = await foldEventsAfter(stream, known, ownBatch);
       eventsRead += read;
+      if (known.version === 0) readFromStart = true;
       observe({ step: 'read', stream, reason, afterVersion: known.version, eventsRead: read, version: next.version });
       return next;
     };
+    /** Whether the batch found under its id is this very command, sent before. */
+    const isResend = (batch: RecordedBatch): boolean =>
+      batch.found && options.isRecordedBy(command, batch.events.map((recorded) => decodeOwn(stream, recorded)));
+    /** The answer to a command sent before: the events it recorded then. */
+    const sentBefore = (batch: RecordedBatch): CommandOutcome<Event, Rejection> => {
+      const last = batch.events[batch.events.length - 1];
+      if (last === undefined) throw new Error('sentBefore needs the events the command recorded');
+      observe({ step: 'already-recorded', lastVersion: last.version, lastGlobalPosition: last.globalPosition });
+      const events = batch.events.map((recorded) => decodeOwn(stream, recorded));
+      return { status: 'already-recorded', events, lastVersion: last.version, lastGlobalPosition: last.globalPosition, eventsRead };
+    };
+    const findSentBefore = (): Promise<RecordedBatch> => findRecordedBatch(store, { tenantId, aggregateId: stream.aggregateId, commandId });
 
     const cached = cache?.get(stream.aggregateId);
     if (cached !== undefined) observe({ step: 'cached', stream, version: cached.version });
     let known = cached ?? (await readOn({ state: decider.initialState, version: 0 }, 'load'));
     // Whether `known` was read from the store during this command, rather than remembered.
     let fresh = cached === undefined;
+    // The first event of another command that holds this command's id in this stream.
+    let taken: RecordedEvent | undefined;
     for (let attempt = 1; ; ) {
+      if (isResend(ownBatch)) return sentBefore(ownBatch);
+      taken ??= ownBatch.events[0];
       const decision = decider.decide(command, known.state);
       if (!fresh && (!decision.accepted || decision.events.length === 0)) {
         // A refusal never reaches the store, so nothing would catch one made on a state
@@ -100,6 +142,11 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         continue;
       }
       if (!decision.accepted) {
+        // Sent before, a command may be refused now (the money spent since, the account
+        // closed): unless this command read the whole stream, look for it before refusing.
+        // Another command under its id is refused as the rules say, as if it had its own.
+        const earlier = readFromStart || known.version === 0 ? ownBatch : await findSentBefore();
+        if (isResend(earlier)) return sentBefore(earlier);
         observe({ step: 'refused', rejection: decision.rejection });
         cache?.remember(stream.aggregateId, known);
         return { status: 'rejected', rejection: decision.rejection, version: known.version, eventsRead };
@@ -108,17 +155,19 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         const unchanged = { expectedVersion: known.version, eventsRead, lastVersion: known.version, lastGlobalPosition: 0 };
         return { status: 'accepted', events: [], ...unchanged, attempts: attempt };
       }
+      // Its id is taken in this stream by another command: the store would refuse the append.
+      if (taken !== undefined) throw new CommandIdReusedError(commandId, taken);
       observe({ step: 'decided', events: decision.events });
       try {
         const { lastVersion, lastGlobalPosition } = await store.append({
           tenantId,
           stream,
           expectedVersion: known.version,
-          // A store that lost its answer may send this batch again: the key makes that safe.
+          // The store answers a key it has seen with its first answer, or refuses it for another batch.
           idempotencyKey: commandId,
-          events: decision.events.map((event) => ({
+          events: decision.events.map((event, index) => ({
             ...options.encode(event),
-            eventId: options.newEventId(),
+            eventId: ownBatch.eventIdAt(index),
             correlationId: commandId,
             causationId: commandId,
             clientTimestampMs: options.now(),
@@ -129,6 +178,18 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         const expectedVersion = known.version;
         return { status: 'accepted', events: decision.events, expectedVersion, eventsRead, lastVersion, lastGlobalPosition, attempts: attempt };
       } catch (error) {
+        // The key or the event ids are taken: this command was sent before (decided then on
+        // another state, so another batch), or another command holds its id. In this stream,
+        // that one moved the stream on: decide again on it, and let the rules answer first.
+        if (error instanceof IdempotencyKeyReusedError || error instanceof DuplicateEventIdError) {
+          const earlier = await findSentBefore();
+          if (isResend(earlier)) return sentBefore(earlier);
+          taken = earlier.events[0];
+          if (taken === undefined) throw new CommandIdReusedError(commandId, undefined);
+          known = await readOn(known, 'conflict');
+          fresh = true;
+          continue;
+        }
         // A remembered state that another writer moved on is not a lost race: the plain
         // handler would have read the stream first. Read on and decide again, uncounted.
         const staleCache = error instanceof ConcurrencyError && !fresh;
@@ -149,18 +210,29 @@ export function createCommandHandler<Command, Event, State, Rejection>(
   };
 
   /** Folds the stream's events after `known.version` onto its state, page by page. */
-  async function foldEventsAfter(stream: StreamId, known: KnownState<State>): Promise<{ next: KnownState<State>; read: number }> {
+  async function foldEventsAfter(stream: StreamId, known: KnownState<State>, ownBatch: RecordedBatch): Promise<{ next: KnownState<State>; read: number }> {
     let { state, version } = known;
     let read = 0;
     for (let fromVersion = version + 1; ; ) {
       const page = await store.readStream({ tenantId, aggregateId: stream.aggregateId, fromVersion, maxCount: 0, direction: 'forward' });
       for (const recorded of page.events) {
-        state = decider.evolve(state, options.decode(recorded));
+        state = decider.evolve(state, decodeOwn(stream, recorded));
+        ownBatch.take(recorded);
         version = recorded.version;
         read++;
       }
       if (page.isEnd) return { next: { state, version }, read };
       fromVersion = page.nextFromVersion;
+    }
+  }
+
+  /** An event of the stream its aggregate cannot read stops the command with a clear error, not a crash. */
+  function decodeOwn(stream: StreamId, recorded: RecordedEvent): Event {
+    try {
+      return options.decode(recorded);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new UndecidableStreamError(`${stream.aggregateType} ${stream.aggregateId} cannot be decided on, its event at version ${recorded.version} cannot be read: ${why}`, { cause: error });
     }
   }
 

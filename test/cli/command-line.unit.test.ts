@@ -101,6 +101,20 @@ describe('portfolio', () => {
   });
 });
 
+describe('a write command\'s own id', () => {
+  it('is taken from --transaction-id on deposit and withdraw, and --close-id on close', () => {
+    expect(parseCommandLine(['deposit', 'acc-1', '5', '--transaction-id', 'tx-1']).invocation).toMatchObject({ command: 'deposit', transactionId: 'tx-1' });
+    expect(parseCommandLine(['withdraw', 'acc-1', '5', '--transaction-id', 'tx-2']).invocation).toMatchObject({ command: 'withdraw', transactionId: 'tx-2' });
+    expect(parseCommandLine(['close', 'acc-1', '--close-id', 'c-1']).invocation).toMatchObject({ command: 'close', closeId: 'c-1' });
+    expect(parseCommandLine(['deposit', 'acc-1', '5']).invocation).not.toHaveProperty('transactionId');
+  });
+  it('is refused when it is not an id, or given to a command that has none', () => {
+    expect(() => parseCommandLine(['deposit', 'acc-1', '5', '--transaction-id', 'tx 1'])).toThrow('--transaction-id "tx 1" is not an id');
+    expect(() => parseCommandLine(['summary', 'acc-1', '--transaction-id', 'tx-1'])).toThrow(UsageError);
+    expect(() => parseCommandLine(['deposit', 'acc-1', '5', '--close-id', 'c-1'])).toThrow('deposit does not take --close-id');
+  });
+});
+
 describe('didYouMean', () => {
   const names = ['open', 'deposit', 'withdraw', 'close', 'summary', 'history', 'accounts', 'portfolio', 'events', 'watch', 'rebuild', 'shell', 'help'];
 

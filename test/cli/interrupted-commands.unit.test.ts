@@ -23,8 +23,7 @@ const SLACK = 50;
 /** A log of LOG_LENGTH events: one account opened, then deposits. */
 async function filledStore(): Promise<InMemoryEventStore> {
   const store = new InMemoryEventStore();
-  let ids = 0;
-  const bank = wireBank({ store, tenantId: TENANT, readModels: [], newId: () => `id-${++ids}` });
+  const bank = wireBank({ store, tenantId: TENANT, readModels: [] });
   await bank.handle({ type: 'OpenAccount', data: { accountId: 'acc-1', customerId: 'alice', accountType: 'Checking', initialBalanceCents: 0 } });
   for (let i = 1; i < LOG_LENGTH; i++) {
     await bank.handle({ type: 'DepositMoney', data: { accountId: 'acc-1', amountCents: 100, description: '', transactionId: `t-${i}` } });

@@ -167,7 +167,7 @@ describe('a run against a server', () => {
   it.each<[string, () => Promise<void>, RegExp]>([
     ['garbled', () => writeFile(pathOf('accountSummaries'), '{"formatVersion":2,"checkpoint":{"posi'), /is not JSON/],
     ['empty', () => writeFile(pathOf('accountSummaries'), ''), /is not JSON/],
-    ['of an older format', () => rewriteSaved('accountSummaries', (saved) => ({ ...saved, formatVersion: 1 })), /format 1; this program reads format 2/],
+    ['of an older format', () => rewriteSaved('accountSummaries', (saved) => ({ ...saved, formatVersion: 1 })), /format 1; this program reads format 3/],
     ['tampered with', () => rewriteSaved('accountSummaries', (saved) => ({ ...saved, snapshot: { position: 1, accounts: [{ accountId: 7 }] } })), /snapshot.accounts\[0\].accountId is not a string/],
     ['saved for another tenant', () => rewriteSaved('accountSummaries', (saved) => ({ ...saved, savedFor: { address: ADDRESS, tenantId: 'other' } })), /was saved for another server or tenant/],
     ['a copy of the other read model', async () => writeFile(pathOf('accountSummaries'), await readFile(pathOf('transactionHistories'))), /it holds TransactionHistory, not AccountSummary/],

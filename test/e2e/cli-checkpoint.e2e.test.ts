@@ -131,7 +131,7 @@ describe('read models that resume from a checkpoint', () => {
 
     const plain = await expectDone(cli(address, tenant, 'summary', 'acc-1'));
     expect(plain.stderr).toMatch(/^note: saved AccountSummary not used: .* is not JSON; rebuilding it from position 1\n$/);
-    expect(JSON.parse(await readFile(file!, 'utf8'))).toMatchObject({ formatVersion: 2, readModel: 'AccountSummary' });
+    expect(JSON.parse(await readFile(file!, 'utf8'))).toMatchObject({ formatVersion: 3, readModel: 'AccountSummary' });
   }, TIMEOUT_MS);
 
   it('rebuild saves every rebuilt read model with the new checkpoint', async () => {

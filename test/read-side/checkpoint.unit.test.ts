@@ -122,7 +122,7 @@ describe('read models saved and restored', () => {
       const good = throughJson('accountSummaries', savedFrom(bank, 'accountSummaries'));
       const history = throughJson('transactionHistories', savedFrom(bank, 'transactionHistories'));
       const broken: Array<[string, ReadModelKey, unknown, RegExp]> = [
-        ['an older format', 'accountSummaries', { ...good, formatVersion: 1 }, /format 1; this program reads format 2/],
+        ['an older format', 'accountSummaries', { ...good, formatVersion: 1 }, /format 1; this program reads format 3/],
         ['no format version', 'accountSummaries', { ...good, formatVersion: undefined }, /no format version/],
         ['the other read model', 'accountSummaries', history, /it holds TransactionHistory, not AccountSummary/],
         ['no read model named', 'transactionHistories', { ...history, readModel: undefined }, /it holds no named read model, not TransactionHistory/],
@@ -226,7 +226,7 @@ async function runAll(bank: Bank, commands: BankAccountCommand[]): Promise<numbe
   const positions: number[] = [];
   for (const command of commands) {
     const outcome = await bank.handle(command);
-    if (outcome.status !== 'accepted') throw new Error(`${command.type} was refused: ${outcome.rejection.code}`);
+    if (outcome.status !== 'accepted') throw new Error(`${command.type} was not recorded: ${outcome.status === 'rejected' ? outcome.rejection.code : outcome.status}`);
     positions.push(outcome.lastGlobalPosition);
   }
   await bank.projector.waitFor(positions.at(-1) ?? 0);
@@ -246,7 +246,7 @@ async function followToEnd(readSide: PartialReadSide, test: () => Promise<void>)
 function savedFrom<K extends ReadModelKey>(bank: Bank, key: K): ReadModelSnapshot<K> {
   const checkpoint = bank.projector.checkpoint;
   if (checkpoint === undefined) throw new Error('the read models have seen no event');
-  return snapshotOf(key, bank[key], checkpoint);
+  return snapshotOf(key, bank[key], checkpoint, bank.projector.parked);
 }
 
 function savedAll(bank: Bank) {
@@ -312,7 +312,7 @@ function scenario(): BankAccountCommand[] {
     deposit('checking', 500_00, 'Salary deposit'),
     { type: 'WithdrawMoney', data: { accountId: 'checking', transactionId: uuidv7(), amountCents: 200_00, description: 'ATM withdrawal' } },
     deposit('savings', 1000_00, 'Bonus deposit'),
-    { type: 'CloseAccount', data: { accountId: 'savings', reason: 'Customer request' } },
+    { type: 'CloseAccount', data: { accountId: 'savings', closeId: uuidv7(), reason: 'Customer request' } },
   ];
 }
 

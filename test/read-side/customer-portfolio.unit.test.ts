@@ -85,9 +85,9 @@ describe('CustomerPortfolio', () => {
   it('answers as the original after a trip through a save as JSON, and resumes with only the later events', () => {
     const events = [...twoCustomers(), deposited(9, 'bob-checking', 5_00, 35_00), opened(10, 'carol-1', 'carol', 'Savings', 1_00)];
     const original = given(events.slice(0, 8)); // Alice's savings closed, paid out
-    const saved = snapshotOf('customerPortfolios', original, { position: 8, eventId: 'event-8' });
+    const saved = snapshotOf('customerPortfolios', original, { position: 8, eventId: 'event-8', recordedAtMs: 8_000 }, []);
     const restored = restoreReadModel('customerPortfolios', readModelSnapshotFrom('customerPortfolios', JSON.parse(JSON.stringify(saved))));
-    expect(restored.checkpoint).toEqual({ position: 8, eventId: 'event-8' });
+    expect(restored.checkpoint).toEqual({ position: 8, eventId: 'event-8', recordedAtMs: 8_000 });
     expect(restored.readModel.position).toBe(8);
     expect(restored.readModel.all()).toEqual(original.all());
 
@@ -101,7 +101,7 @@ describe('CustomerPortfolio', () => {
     ['no customer', ([first, ...rest]) => [{ ...first, customerId: undefined }, ...rest], /accounts\[0\]\.customerId is not a string/],
     ['an account twice', (accounts) => [...accounts, accounts[0]], /accounts\[3\]\.accountId repeats alice-checking/],
   ])('refuses a save with %s, saying where', (_, spoil, message) => {
-    const saved = JSON.parse(JSON.stringify(snapshotOf('customerPortfolios', given(twoCustomers()), { position: 8, eventId: 'event-8' })));
+    const saved = JSON.parse(JSON.stringify(snapshotOf('customerPortfolios', given(twoCustomers()), { position: 8, eventId: 'event-8', recordedAtMs: 8_000 }, [])));
     const spoiled = { ...saved, snapshot: { ...saved.snapshot, accounts: spoil(saved.snapshot.accounts) } };
     expect(() => readModelSnapshotFrom('customerPortfolios', spoiled)).toThrow(UnreadableSnapshotError);
     expect(() => readModelSnapshotFrom('customerPortfolios', spoiled)).toThrow(message);
@@ -117,7 +117,7 @@ describe('a rebuild', () => {
       for (const command of [
         { type: 'OpenAccount', data: { accountId: 'a-1', customerId: 'alice', accountType: 'Checking', initialBalanceCents: 10_00 } },
         { type: 'DepositMoney', data: { accountId: 'a-1', transactionId: 't-1', amountCents: 5_00, description: '' } },
-        { type: 'CloseAccount', data: { accountId: 'a-1', reason: '' } },
+        { type: 'CloseAccount', data: { accountId: 'a-1', closeId: 'c-1', reason: '' } },
       ] as const) {
         const outcome = await bank.handle(command);
         if (outcome.status !== 'accepted') throw new Error(`${command.type} was refused`);

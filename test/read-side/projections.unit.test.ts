@@ -126,7 +126,7 @@ async function runAll(bank: Bank, commands: BankAccountCommand[]): Promise<numbe
   let last = 0;
   for (const command of commands) {
     const outcome = await bank.handle(command);
-    if (outcome.status !== 'accepted') throw new Error(`${command.type} was refused: ${outcome.rejection.code}`);
+    if (outcome.status !== 'accepted') throw new Error(`${command.type} was not recorded: ${outcome.status === 'rejected' ? outcome.rejection.code : outcome.status}`);
     last = outcome.lastGlobalPosition;
   }
   return last;
@@ -168,7 +168,7 @@ function scenario(): BankAccountCommand[] {
     deposit('checking', 500_00, 'Salary deposit'),
     { type: 'WithdrawMoney', data: { accountId: 'checking', transactionId: uuidv7(), amountCents: 200_00, description: 'ATM withdrawal' } },
     deposit('savings', 1000_00, 'Bonus deposit'),
-    { type: 'CloseAccount', data: { accountId: 'savings', reason: 'Customer request' } },
+    { type: 'CloseAccount', data: { accountId: 'savings', closeId: uuidv7(), reason: 'Customer request' } },
   ];
 }
 

@@ -8,7 +8,7 @@ import { ConcurrencyError } from '../../src/event-store/errors.ts';
 import { decode } from '../../src/domain/bank-account-codec.ts';
 import { wireBank } from '../../src/wire.ts';
 import { createCommandHandler } from '../../src/write-side/command-handler.ts';
-import { bankAccount } from '../../src/domain/bank-account.ts';
+import { bankAccount, commandIdOf, isRecordedBy } from '../../src/domain/bank-account.ts';
 import type { BankAccountCommand } from '../../src/domain/bank-account.ts';
 import type { EventStore } from '../../src/event-store/event-store.ts';
 import type { RetryPolicy } from '../../src/write-side/command-handler.ts';
@@ -82,7 +82,7 @@ const OPENING = { type: 'OpenAccount', data: { accountId: ACCOUNT, customerId: '
 
 function handlerOver(store: EventStore, retry?: RetryPolicy) {
   const streamOf = (command: BankAccountCommand) => accountStream(command.data.accountId);
-  const options = { store, tenantId: TENANT, decider: bankAccount, streamOf, encode, decode, newEventId: uuidv7, now: Date.now };
+  const options = { store, tenantId: TENANT, decider: bankAccount, streamOf, encode, decode, commandIdOf, isRecordedBy, now: Date.now };
   return createCommandHandler(retry === undefined ? options : { ...options, retry });
 }
 
