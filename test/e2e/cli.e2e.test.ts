@@ -265,10 +265,11 @@ describe('rebuild, watch and shell', () => {
       expect(output).not.toContain('AccountOpened'); // history is not replayed on screen
       const deposit = await cli(tenant, 'deposit', 'acc-w', '2.50', '--description', 'Coffee refund');
       expect(deposit.code).toBe(0);
-      await until(() => output.includes('TransactionHistory'), () => output, RUN_DEADLINE_MS);
+      await until(() => output.includes('CustomerPortfolio'), () => output, RUN_DEADLINE_MS);
       expect(output).toMatch(/MoneyDeposited\s+BankAccount\/acc-w v2/);
       expect(output).toContain('AccountSummary      balance 10.00 → 12.50 · transactions 0 → 1');
       expect(output).toContain('TransactionHistory  + Deposit 2.50 "Coffee refund", balance after 12.50');
+      expect(output).toContain('CustomerPortfolio   carol: 1 account, total balance 12.50 · in 12.50, out 0.00');
       watcher.kill('SIGINT');
       expect(await exited).toBe(0);
     } finally {
