@@ -9,6 +9,7 @@ import { isBankAccountEvent } from '../domain/bank-account-codec.ts';
 import type { AccountSummary } from '../read-side/account-summary/account-summary.ts';
 import { decodeOrPark, describeParked } from '../read-side/parked-events.ts';
 import type { ParkedEvent } from '../read-side/parked-events.ts';
+import type { CustomerPortfolio } from '../read-side/customer-portfolio/customer-portfolio.ts';
 import { wireReadSide } from '../wire.ts';
 import { EXIT, NotFoundError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -56,6 +57,8 @@ export async function runWatch(session: Session, signal: AbortSignal): Promise<E
         const row = `${newest.type} ${formatCents(newest.amountCents)} "${newest.description}", balance after ${formatCents(newest.balanceAfterCents)}`;
         out.line(`      TransactionHistory  + ${row}`);
       }
+      const portfolio = after === undefined ? undefined : readSide.customerPortfolios.of(after.customerId);
+      if (portfolio !== undefined) out.line(`      CustomerPortfolio   ${portfolioNow(portfolio)}`);
     },
   });
   readSide.projector.start();
@@ -71,6 +74,12 @@ export async function runWatch(session: Session, signal: AbortSignal): Promise<E
     await readSide.projector.stop();
   }
   return EXIT.done;
+}
+
+function portfolioNow(portfolio: CustomerPortfolio): string {
+  const accounts = `${portfolio.accountCount} account${portfolio.accountCount === 1 ? '' : 's'}`;
+  const money = `in ${formatCents(portfolio.moneyInCents)}, out ${formatCents(portfolio.moneyOutCents)}`;
+  return `${portfolio.customerId}: ${accounts}, total balance ${formatCents(portfolio.totalBalanceCents)} · ${money}`;
 }
 
 function summaryChange(before: AccountSummary | undefined, after: AccountSummary): string {

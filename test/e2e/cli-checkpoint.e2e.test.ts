@@ -143,15 +143,34 @@ describe('read models that resume from a checkpoint', () => {
     const before = JSON.parse(await readFile(file, 'utf8'));
 
     const rebuilt = await expectDone(cli(address, tenant, 'rebuild', '--json'));
-    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ events: 2, equal: true, saved: true });
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ events: 2, readModels: ['AccountSummary', 'TransactionHistory', 'CustomerPortfolio'], equal: true, saved: true });
     const head: unknown = JSON.parse(rebuilt.stdout).position;
     const after = JSON.parse(await readFile(file, 'utf8'));
     expect(before.checkpoint.position).toBeLessThan(after.checkpoint.position);
     expect(after.checkpoint.position).toBe(head);
     expect(JSON.parse(await readFile(await savedFile('TransactionHistory'), 'utf8')).checkpoint.position).toBe(head);
+    expect(JSON.parse(await readFile(await savedFile('CustomerPortfolio'), 'utf8')).checkpoint.position).toBe(head);
 
     const next = await expectDone(cli(address, tenant, '--trace', 'summary', 'acc-1'));
     expect(next.stdout).toContain(`AccountSummary loaded at position ${String(head)}, caught up 0 events`);
+  }, TIMEOUT_MS);
+
+  it('a cache written before CustomerPortfolio existed: it alone is built from position 1, the other two resume', async () => {
+    const { address } = server();
+    const tenant = newTenant();
+    await expectDone(cli(address, tenant, 'open', '--customer', 'erin', '--type', 'Checking', '--initial', '100', '--id', 'acc-e'));
+    const last = logPosition(await expectDone(cli(address, tenant, 'deposit', 'acc-e', '5')));
+    // `history` saves exactly the files an older version, without CustomerPortfolio, saved.
+    await expectDone(cli(address, tenant, 'history', 'acc-e'));
+    expect((await savedFiles()).map((file) => file.replace(/^.*-/, '')).sort()).toEqual(['AccountSummary.json', 'TransactionHistory.json']);
+
+    // The shell follows every read model; its first traced line says where each started.
+    // (Positions are global to the server, which other tests write to: this tenant holds 2 events.)
+    const shell = await expectDone(cli(address, tenant, '--trace', 'shell', { input: 'portfolio erin --json\nexit\n' }));
+    expect(shell.stdout).toContain(`AccountSummary and TransactionHistory loaded at position ${last}, caught up 0 events; no checkpoint: CustomerPortfolio replayed 2 events from position 1`);
+    expect(shell.stdout).toContain('"moneyIn": "105.00"');
+    expect(shell.stderr).toBe(''); // a missing file is no broken one: nothing to note
+    expect(JSON.parse(await readFile(await savedFile('CustomerPortfolio'), 'utf8')).checkpoint.position).toBe(last);
   }, TIMEOUT_MS);
 
   it('shell saves the read models when it ends', async () => {

@@ -205,11 +205,12 @@ describe('rebuild, watch and shell', () => {
     // Live and rebuilt come from the same code and could share a mistake, so the answers
     // are also checked against what the log written above must give, worked out by hand.
     const head = Number(rebuilt?.[1]);
-    // Three readers at once, since each may replay the whole log before it answers.
-    const [accounts, summary, history] = (await Promise.all([
+    // Four readers at once, since each may replay the whole log before it answers.
+    const [accounts, summary, history, portfolio] = (await Promise.all([
       cli(tenant, 'accounts', '--customer', 'bulk', '--json'),
       cli(tenant, 'summary', 'acc-999', '--json'),
       cli(tenant, 'history', 'acc-500', '--json'),
+      cli(tenant, 'portfolio', 'bulk', '--json'),
     ])).map((result) => {
       expect(result.code, result.stderr).toBe(0);
       return JSON.parse(result.stdout);
@@ -219,6 +220,16 @@ describe('rebuild, watch and shell', () => {
     expect(accounts.accounts).toEqual(Array.from({ length: 1_000 }, (_, account) => bulkAccountSummary(`acc-${account}`)));
     expect(summary).toEqual({ ...bulkAccountSummary('acc-999'), position: head });
     expect(summary.lastActivity).toBe(summary.openedAt); // all 100 events were stored by one append, at one time
+
+    expect(portfolio).toMatchObject({
+      customerId: 'bulk',
+      accountCount: 1_000,
+      totalBalanceCents: 1_000 * 9_900,
+      moneyInCents: 1_000 * 9_900,
+      moneyOutCents: 0,
+      position: head,
+    });
+    expect(portfolio.accounts[999]).toEqual({ accountId: 'acc-999', accountType: 'Checking', status: 'Open', balanceCents: 9_900, balance: '99.00' });
 
     const openedAt: unknown = accounts.accounts[500].openedAt;
     expect(history).toEqual({
@@ -235,7 +246,7 @@ describe('rebuild, watch and shell', () => {
         balanceAfter: `${index + 1}.00`,
       })),
     });
-  }, forRuns(4) + 120_000); // and 1 000 appends of 100 events, and replays of 100 000 events
+  }, forRuns(5) + 120_000); // and 1 000 appends of 100 events, and replays of 100 000 events
 
   it('watch shows an event appended by another process, and the change it made', async () => {
     const tenant = newTenant();
@@ -254,10 +265,11 @@ describe('rebuild, watch and shell', () => {
       expect(output).not.toContain('AccountOpened'); // history is not replayed on screen
       const deposit = await cli(tenant, 'deposit', 'acc-w', '2.50', '--description', 'Coffee refund');
       expect(deposit.code).toBe(0);
-      await until(() => output.includes('TransactionHistory'), () => output, RUN_DEADLINE_MS);
+      await until(() => output.includes('CustomerPortfolio'), () => output, RUN_DEADLINE_MS);
       expect(output).toMatch(/MoneyDeposited\s+BankAccount\/acc-w v2/);
       expect(output).toContain('AccountSummary      balance 10.00 → 12.50 · transactions 0 → 1');
       expect(output).toContain('TransactionHistory  + Deposit 2.50 "Coffee refund", balance after 12.50');
+      expect(output).toContain('CustomerPortfolio   carol: 1 account, total balance 12.50 · in 12.50, out 0.00');
       watcher.kill('SIGINT');
       expect(await exited).toBe(0);
     } finally {
