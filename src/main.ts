@@ -15,7 +15,7 @@ import type { ExitCode } from './cli/exit-codes.ts';
 import { subcommandHelp, toolHelp } from './cli/help.ts';
 import { READ_MODELS_NEEDED } from './cli/read-models-needed.ts';
 import { SavedReadModels } from './cli/saved-read-models.ts';
-import type { Session } from './cli/session.ts';
+import type { CliContext } from './cli/cli-context.ts';
 import { terminalOutput } from './cli/terminal.ts';
 import { chooseStore } from './cli/store-choice.ts';
 import type { StoreChoice } from './cli/store-choice.ts';
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<ExitCode> {
     const warn = global.trace ? out.problem : () => {};
     const savedReadModels = await SavedReadModels.open({ store, tenantId, address, readModels, fresh: global.fresh, notice: out.problem, warn });
     const bank = wireBank({ store, tenantId, readModels, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected, onParked: warnOfParked(out), resume: savedReadModels.resume() });
-    const session: Session = { bank, store, tenantId, storeDescription, newId, out, tracer, savedReadModels };
+    const context: CliContext = { bank, store, tenantId, storeDescription, newId, out, tracer, savedReadModels };
     // watch and shell run until asked to stop, and end cleanly; anything else Ctrl-C ends
     // at once, which is safe: an append is all or nothing. The shell takes Ctrl-C itself
     // (it clears the line or interrupts a command), so only SIGTERM stops it from here.
@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<ExitCode> {
     if (invocation.command === 'watch') process.once('SIGINT', onSignal);
     const periodicSaves = untilStopped ? savedReadModels.saveEvery(bank) : undefined;
     try {
-      return await dispatch(session, invocation, global, stop.signal);
+      return await dispatch(context, invocation, global, stop.signal);
     } finally {
       if (untilStopped) process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       await periodicSaves?.stop();

@@ -12,51 +12,51 @@ import type { ExitCode } from './exit-codes.ts';
 import { subcommandHelp, toolHelp } from './help.ts';
 import { runReadCommand } from './read-commands.ts';
 import { runRebuild } from './rebuild.ts';
-import type { Session } from './session.ts';
+import type { CliContext } from './cli-context.ts';
 import { silencedOnAbort } from './terminal.ts';
 import { runShell } from './shell.ts';
 import { FOLLOWED_LIVE, runWalkthrough } from './walkthrough.ts';
 import { runWriteCommand } from './write-commands.ts';
 
-export async function dispatch(session: Session, invocation: Invocation, options: GlobalOptions, stop: AbortSignal): Promise<ExitCode> {
+export async function dispatch(context: CliContext, invocation: Invocation, options: GlobalOptions, stop: AbortSignal): Promise<ExitCode> {
   const flags = { trace: options.trace, json: options.json };
   switch (invocation.command) {
     case 'help':
-      session.out.line(invocation.topic === undefined ? toolHelp() : subcommandHelp(invocation.topic));
+      context.out.line(invocation.topic === undefined ? toolHelp() : subcommandHelp(invocation.topic));
       return EXIT.done;
     case 'walkthrough':
-      await runWalkthrough({ bank: needReadModels(session.bank, ...FOLLOWED_LIVE), store: session.store, tenantId: session.tenantId, storeDescription: session.storeDescription, newId: session.newId, print: session.out.line });
+      await runWalkthrough({ bank: needReadModels(context.bank, ...FOLLOWED_LIVE), store: context.store, tenantId: context.tenantId, storeDescription: context.storeDescription, newId: context.newId, print: context.out.line });
       return EXIT.done;
     case 'open':
     case 'deposit':
     case 'withdraw':
     case 'close':
-      return runWriteCommand(session, invocation, flags.trace);
+      return runWriteCommand(context, invocation, flags.trace);
     case 'summary':
     case 'history':
     case 'accounts':
     case 'portfolio':
-      return runReadCommand(session, invocation, flags);
+      return runReadCommand(context, invocation, flags);
     case 'events':
-      return runEvents(session, invocation.accountId, flags);
+      return runEvents(context, invocation.accountId, flags);
     case 'watch':
-      return runWatch(session, stop);
+      return runWatch(context, stop);
     case 'rebuild':
-      return runRebuild(session, flags);
+      return runRebuild(context, flags);
     case 'shell':
-      return runShell(session.out, session.storeDescription, (words, interrupted) => runShellLine(session, words, options, interrupted), stop);
+      return runShell(context.out, context.storeDescription, (words, interrupted) => runShellLine(context, words, options, interrupted), stop);
     default:
       return unreachable(invocation);
   }
 }
 
 /**
- * One line typed at the shell. Interrupted, the command stops reading (session.interrupted)
+ * One line typed at the shell. Interrupted, the command stops reading (context.interrupted)
  * and nothing more of it is shown; an append already sent still lands whole or not at all.
  */
-async function runShellLine(session: Session, words: string[], shell: GlobalOptions, interrupted: AbortSignal): Promise<ExitCode> {
-  const line: Session = { ...session, out: silencedOnAbort(session.out, interrupted), interrupted };
-  interrupted.addEventListener('abort', () => session.tracer.abandon(), { once: true });
+async function runShellLine(context: CliContext, words: string[], shell: GlobalOptions, interrupted: AbortSignal): Promise<ExitCode> {
+  const line: CliContext = { ...context, out: silencedOnAbort(context.out, interrupted), interrupted };
+  interrupted.addEventListener('abort', () => context.tracer.abandon(), { once: true });
   try {
     const { global, invocation } = parseCommandLine(words);
     if (global.memory || global.addr !== undefined || global.tenant !== undefined || global.fresh) {

@@ -13,13 +13,13 @@ import type { CustomerPortfolio } from '../read-side/customer-portfolio/customer
 import { wireReadSide } from '../wire.ts';
 import { EXIT, NotFoundError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
-import type { Session } from './session.ts';
+import type { CliContext } from './cli-context.ts';
 import type { Output } from './terminal.ts';
 
-export async function runEvents(session: Session, accountId: string | undefined, flags: { json: boolean }): Promise<ExitCode> {
-  const { store, tenantId, out } = session;
+export async function runEvents(context: CliContext, accountId: string | undefined, flags: { json: boolean }): Promise<ExitCode> {
+  const { store, tenantId, out } = context;
   const events = accountId === undefined
-    ? await wholeLog(store, tenantId, session.interrupted)
+    ? await wholeLog(store, tenantId, context.interrupted)
     : await readWholeStream(store, { tenantId, aggregateId: accountId });
   if (accountId !== undefined && events.length === 0) throw new NotFoundError(`unknown account ${accountId}: its stream has no events`);
   if (flags.json) {
@@ -35,15 +35,15 @@ export async function runEvents(session: Session, accountId: string | undefined,
  * Follows the log until `signal` aborts, printing each new event and what it changed. Its
  * read models start where the saved ones stand, so only the newer events are replayed.
  */
-export async function runWatch(session: Session, signal: AbortSignal): Promise<ExitCode> {
-  const { store, tenantId, out } = session;
+export async function runWatch(context: CliContext, signal: AbortSignal): Promise<ExitCode> {
+  const { store, tenantId, out } = context;
   /** Each account's summary as last shown, to print what the next event changed. */
   const summaries = new Map<string, AccountSummary>();
   let live = false;
   const readSide = wireReadSide({
     store,
     tenantId,
-    resume: session.savedReadModels.resume(),
+    resume: context.savedReadModels.resume(),
     onApplied: (recorded) => {
       if (!live) return;
       const accountId = recorded.stream.aggregateId;

@@ -14,16 +14,16 @@ import type { PartialReadSide } from '../wire.ts';
 import type { AsOf, Invocation } from './arguments.ts';
 import { EXIT, NotFoundError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
-import type { Session } from './session.ts';
+import type { CliContext } from './cli-context.ts';
 
 type ReadInvocation = Extract<Invocation, { command: 'summary' | 'history' | 'accounts' | 'portfolio' }>;
 
-export async function runReadCommand(session: Session, invocation: ReadInvocation, flags: { trace: boolean; json: boolean }): Promise<ExitCode> {
-  const { out, tracer } = session;
+export async function runReadCommand(context: CliContext, invocation: ReadInvocation, flags: { trace: boolean; json: boolean }): Promise<ExitCode> {
+  const { out, tracer } = context;
   const asOf = invocation.command === 'accounts' ? undefined : invocation.asOf;
   if (flags.trace) tracer.begin(`${queryName(invocation)}${asOf === undefined ? '' : ` as of ${describeAsOf(asOf)}`}`);
-  if (invocation.command === 'portfolio') return runPortfolio(session, invocation, asOf, flags);
-  const readSide = await readSideAt(session, asOf, invocation.command === 'history' ? ['accountSummaries', 'transactionHistories'] : ['accountSummaries']);
+  if (invocation.command === 'portfolio') return runPortfolio(context, invocation, asOf, flags);
+  const readSide = await readSideAt(context, asOf, invocation.command === 'history' ? ['accountSummaries', 'transactionHistories'] : ['accountSummaries']);
   const { accountSummaries } = needReadModels(readSide, 'accountSummaries');
   const at = readSide.projector.position;
   const as = asOf === undefined ? `read model at position ${at}` : `as of ${describeAsOf(asOf)}: read model at position ${at}`;
@@ -45,7 +45,7 @@ export async function runReadCommand(session: Session, invocation: ReadInvocatio
   const summary = getAccountSummary(accountSummaries, { accountId: invocation.accountId });
   if (summary === undefined) {
     tracer.end(`${queryName(invocation)} → no such account`);
-    const openedLater = asOf === undefined ? undefined : await openedAtNow(session, invocation.accountId);
+    const openedLater = asOf === undefined ? undefined : await openedAtNow(context, invocation.accountId);
     if (asOf !== undefined && openedLater !== undefined) {
       throw new NotFoundError(`account ${invocation.accountId} did not exist yet as of ${describeAsOf(asOf)}: it was opened later, at ${openedLater}; a later --as-of, or none, shows it`);
     }
@@ -85,16 +85,16 @@ export async function runReadCommand(session: Session, invocation: ReadInvocatio
 }
 
 /** GetCustomerPortfolio: an unknown customer is bad input (exit 2), as an unknown account is. */
-async function runPortfolio(session: Session, invocation: Extract<ReadInvocation, { command: 'portfolio' }>, asOf: AsOf | undefined, flags: { json: boolean }): Promise<ExitCode> {
-  const { out, tracer } = session;
+async function runPortfolio(context: CliContext, invocation: Extract<ReadInvocation, { command: 'portfolio' }>, asOf: AsOf | undefined, flags: { json: boolean }): Promise<ExitCode> {
+  const { out, tracer } = context;
   const { customerId } = invocation;
-  const readSide = await readSideAt(session, asOf, ['customerPortfolios']);
+  const readSide = await readSideAt(context, asOf, ['customerPortfolios']);
   const at = readSide.projector.position;
   const as = asOf === undefined ? `read model at position ${at}` : `as of ${describeAsOf(asOf)}: read model at position ${at}`;
   const portfolio = getCustomerPortfolio(needReadModels(readSide, 'customerPortfolios').customerPortfolios, { customerId });
   if (portfolio === undefined) {
     tracer.end(`${queryName(invocation)} → no such customer`);
-    if (asOf !== undefined && await customerKnownNow(session, customerId)) {
+    if (asOf !== undefined && await customerKnownNow(context, customerId)) {
       throw new NotFoundError(`customer ${customerId} had no account yet as of ${describeAsOf(asOf)}: the first was opened later; a later --as-of, or none, shows it`);
     }
     throw new NotFoundError(`unknown customer ${customerId}: no account was ever opened for them (${as})`);
@@ -118,35 +118,35 @@ async function runPortfolio(session: Session, invocation: Extract<ReadInvocation
 }
 
 /** The live read models once caught up, or fresh ones, only those the query reads, replayed up to the --as-of point. */
-async function readSideAt(session: Session, asOf: AsOf | undefined, readModels: readonly ReadModelKey[]): Promise<PartialReadSide> {
-  const { bank, tracer } = session;
+async function readSideAt(context: CliContext, asOf: AsOf | undefined, readModels: readonly ReadModelKey[]): Promise<PartialReadSide> {
+  const { bank, tracer } = context;
   if (asOf === undefined) {
     await bank.projector.caughtUp;
     bank.projector.throwIfFailed();
     tracer.caughtUp(bank.projector.position);
-    tracer.readModelsStart(session.savedReadModels.describeStart(bank));
+    tracer.readModelsStart(context.savedReadModels.describeStart(bank));
     return bank;
   }
   const until = 'position' in asOf
     ? (recorded: { globalPosition: number }) => recorded.globalPosition <= asOf.position
     : (recorded: { recordedAtMs: number }) => recorded.recordedAtMs <= asOf.timeMs;
-  const replayed = await bank.rebuild({ until, readModels, signal: session.interrupted });
+  const replayed = await bank.rebuild({ until, readModels, signal: context.interrupted });
   tracer.replayed(`replayed the log from position 1 into fresh read models, up to position ${replayed.projector.position}`);
   return replayed;
 }
 
 /** Whether the live read models know a customer unknown at an --as-of point. */
-async function customerKnownNow(session: Session, customerId: string): Promise<boolean> {
-  await session.bank.projector.caughtUp;
-  session.bank.projector.throwIfFailed();
-  return getCustomerPortfolio(needReadModels(session.bank, 'customerPortfolios').customerPortfolios, { customerId }) !== undefined;
+async function customerKnownNow(context: CliContext, customerId: string): Promise<boolean> {
+  await context.bank.projector.caughtUp;
+  context.bank.projector.throwIfFailed();
+  return getCustomerPortfolio(needReadModels(context.bank, 'customerPortfolios').customerPortfolios, { customerId }) !== undefined;
 }
 
 /** When an account unknown at an --as-of point was opened, if the live read models know it. */
-async function openedAtNow(session: Session, accountId: string): Promise<string | undefined> {
-  await session.bank.projector.caughtUp;
-  session.bank.projector.throwIfFailed();
-  return getAccountSummary(needReadModels(session.bank, 'accountSummaries').accountSummaries, { accountId })?.openedAt;
+async function openedAtNow(context: CliContext, accountId: string): Promise<string | undefined> {
+  await context.bank.projector.caughtUp;
+  context.bank.projector.throwIfFailed();
+  return getAccountSummary(needReadModels(context.bank, 'accountSummaries').accountSummaries, { accountId })?.openedAt;
 }
 
 function queryName(invocation: ReadInvocation): string {

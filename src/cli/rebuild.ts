@@ -7,10 +7,10 @@ import { listed, needReadModels, READ_MODEL_KEYS, READ_MODEL_NAMES } from '../re
 import { sameReadModels } from '../wire.ts';
 import { EXIT } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
-import type { Session } from './session.ts';
+import type { CliContext } from './cli-context.ts';
 
-export async function runRebuild(session: Session, flags: { json: boolean }): Promise<ExitCode> {
-  const { bank, out, savedReadModels } = session;
+export async function runRebuild(context: CliContext, flags: { json: boolean }): Promise<ExitCode> {
+  const { bank, out, savedReadModels } = context;
   const showBar = out.interactive && !flags.json;
   if (showBar) out.status('the live read models are catching up with the log ...');
   await bank.projector.caughtUp;
@@ -21,7 +21,7 @@ export async function runRebuild(session: Session, flags: { json: boolean }): Pr
   let drawnAt = 0;
   const started = performance.now();
   const rebuilt = await bank.rebuild({
-    signal: session.interrupted,
+    signal: context.interrupted,
     until: (recorded) => recorded.globalPosition <= head,
     onApplied: (recorded) => {
       events++;

@@ -7,7 +7,7 @@ import { unreachable } from '../domain/bank-account.ts';
 import type { BankAccountCommand, BankAccountEvent } from '../domain/bank-account.ts';
 import { formatCents } from '../domain/money.ts';
 import type { RecordedEvent } from '../event-store/event-store.ts';
-import type { Projection } from '../read-side/projection.ts';
+import type { ReadModel } from '../read-side/read-model.ts';
 import type { BankCommandStep } from '../wire.ts';
 import { describeRejection } from './messages.ts';
 import type { Style } from './terminal.ts';
@@ -86,7 +86,7 @@ export class Tracer {
   };
 
   /** The projector's hook: noted now, printed once the caller has waited for its position. */
-  readonly onProjected = (projection: Projection, recorded: RecordedEvent): void => {
+  readonly onProjected = (projection: ReadModel, recorded: RecordedEvent): void => {
     if (this.active) this.projected.push({ name: projection.name, position: recorded.globalPosition, at: performance.now() });
   };
 

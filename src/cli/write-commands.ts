@@ -14,14 +14,14 @@ import type { Invocation } from './arguments.ts';
 import { StoreUnavailableError } from '../event-store/errors.ts';
 import { describeRefusal, EXIT } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
-import type { Session } from './session.ts';
+import type { CliContext } from './cli-context.ts';
 import { describeCommand, describeEvent } from './trace.ts';
 
 type WriteInvocation = Extract<Invocation, { command: 'open' | 'deposit' | 'withdraw' | 'close' }>;
 
-export async function runWriteCommand(session: Session, invocation: WriteInvocation, trace: boolean): Promise<ExitCode> {
-  const { bank, tracer, out } = session;
-  const command = toCommand(session, invocation);
+export async function runWriteCommand(context: CliContext, invocation: WriteInvocation, trace: boolean): Promise<ExitCode> {
+  const { bank, tracer, out } = context;
+  const command = toCommand(context, invocation);
   if (trace) tracer.begin(describeCommand(command));
 
   let outcome;
@@ -63,7 +63,7 @@ export async function runWriteCommand(session: Session, invocation: WriteInvocat
     return EXIT.done;
   }
   tracer.projectionsReached(outcome.lastGlobalPosition);
-  tracer.readModelsStart(session.savedReadModels.describeStart(bank));
+  tracer.readModelsStart(context.savedReadModels.describeStart(bank));
   const summary = getAccountSummary(accountSummaries, { accountId });
   const answer = summary === undefined ? 'no summary' : `balance ${formatCents(summary.balanceCents)}, ${summary.status}`;
   tracer.end(`GetAccountSummary(${accountId}) from AccountSummary at position ${accountSummaries.position} → ${answer}`);
@@ -74,20 +74,20 @@ export async function runWriteCommand(session: Session, invocation: WriteInvocat
 }
 
 /** Ids that the domain will not make up for itself are made here, at the edge. */
-function toCommand(session: Session, invocation: WriteInvocation): BankAccountCommand {
+function toCommand(context: CliContext, invocation: WriteInvocation): BankAccountCommand {
   switch (invocation.command) {
     case 'open': {
       const { customerId, accountType, initialBalanceCents } = invocation;
-      return { type: 'OpenAccount', data: { accountId: invocation.accountId ?? session.newId(), customerId, accountType, initialBalanceCents } };
+      return { type: 'OpenAccount', data: { accountId: invocation.accountId ?? context.newId(), customerId, accountType, initialBalanceCents } };
     }
     case 'deposit':
     case 'withdraw': {
-      const { accountId, amountCents, description, transactionId = session.newId() } = invocation;
+      const { accountId, amountCents, description, transactionId = context.newId() } = invocation;
       const data = { accountId, amountCents, description, transactionId };
       return invocation.command === 'deposit' ? { type: 'DepositMoney', data } : { type: 'WithdrawMoney', data };
     }
     case 'close':
-      return { type: 'CloseAccount', data: { accountId: invocation.accountId, closeId: invocation.closeId ?? session.newId(), reason: invocation.reason } };
+      return { type: 'CloseAccount', data: { accountId: invocation.accountId, closeId: invocation.closeId ?? context.newId(), reason: invocation.reason } };
     default:
       return unreachable(invocation);
   }

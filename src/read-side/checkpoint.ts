@@ -4,10 +4,10 @@
 // simply starts from position 1.
 
 import type { EventStore } from '../event-store/event-store.ts';
-import { AccountSummaryProjection } from './account-summary/account-summary.ts';
+import { AccountSummaryReadModel } from './account-summary/account-summary.ts';
 import { accountSummarySnapshotFrom } from './account-summary/snapshot.ts';
 import type { AccountSummarySnapshot } from './account-summary/snapshot.ts';
-import { CustomerPortfolioProjection } from './customer-portfolio/customer-portfolio.ts';
+import { CustomerPortfolioReadModel } from './customer-portfolio/customer-portfolio.ts';
 import { customerPortfolioSnapshotFrom } from './customer-portfolio/snapshot.ts';
 import type { CustomerPortfolioSnapshot } from './customer-portfolio/snapshot.ts';
 import { mergeParked, parkedFrom } from './parked-events.ts';
@@ -16,7 +16,7 @@ import { fieldsOf, integer, text, timeMs, UnreadableSnapshotError } from './plai
 import type { Checkpoint } from './projector.ts';
 import { READ_MODEL_NAMES } from './read-models.ts';
 import type { ReadModelKey, ReadModels } from './read-models.ts';
-import { TransactionHistoryProjection } from './transaction-history/transaction-history.ts';
+import { TransactionHistoryReadModel } from './transaction-history/transaction-history.ts';
 import { transactionHistorySnapshotFrom } from './transaction-history/snapshot.ts';
 import type { TransactionHistorySnapshot } from './transaction-history/snapshot.ts';
 
@@ -147,16 +147,16 @@ const FORMS: { readonly [K in ReadModelKey]: SnapshotForm<K> } = {
   accountSummaries: {
     snapshot: (readModel) => readModel.snapshot(),
     check: accountSummarySnapshotFrom,
-    restore: (snapshot) => AccountSummaryProjection.restore(snapshot),
+    restore: (snapshot) => AccountSummaryReadModel.restore(snapshot),
   },
   transactionHistories: {
     snapshot: (readModel) => readModel.snapshot(),
     check: transactionHistorySnapshotFrom,
-    restore: (snapshot) => TransactionHistoryProjection.restore(snapshot),
+    restore: (snapshot) => TransactionHistoryReadModel.restore(snapshot),
   },
   customerPortfolios: {
     snapshot: (readModel) => readModel.snapshot(),
     check: customerPortfolioSnapshotFrom,
-    restore: (snapshot) => CustomerPortfolioProjection.restore(snapshot),
+    restore: (snapshot) => CustomerPortfolioReadModel.restore(snapshot),
   },
 };

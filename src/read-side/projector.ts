@@ -8,7 +8,7 @@ import type { EventStore, RecordedEvent } from '../event-store/event-store.ts';
 import { isBankAccountEvent } from '../domain/bank-account-codec.ts';
 import { decodeOrPark, mergeParked } from './parked-events.ts';
 import type { ParkedEvent } from './parked-events.ts';
-import type { Projection } from './projection.ts';
+import type { ReadModel } from './read-model.ts';
 import { Waiters } from './waiters.ts';
 
 export { ProjectionTimeoutError } from './waiters.ts';
@@ -32,9 +32,9 @@ export interface Checkpoint {
 export interface ProjectorOptions {
   readonly store: EventStore;
   readonly tenantId: string;
-  readonly projections: readonly Projection[];
+  readonly projections: readonly ReadModel[];
   /** Told when one read model has taken in an event (the CLI's --trace times each). */
-  readonly onProjected?: (projection: Projection, recorded: RecordedEvent) => void;
+  readonly onProjected?: (projection: ReadModel, recorded: RecordedEvent) => void;
   /** Told of every event after all read models took it in (the CLI's watch). */
   readonly onApplied?: (recorded: RecordedEvent) => void;
   /** Told of each parked event once, the restored ones when the projector starts. */
@@ -58,9 +58,9 @@ export class Projector {
   /** The last event the read models took in; its position is theirs. */
   private last: { readonly globalPosition: number; readonly eventId: string; readonly recordedAtMs: number } | undefined;
   private applied = 0;
-  private readonly takenIn = new Map<Projection, number>();
+  private readonly takenIn = new Map<ReadModel, number>();
   private parkedEvents: ParkedEvent[];
-  private readonly stoppedModels = new Map<Projection, ReadModelStoppedError>();
+  private readonly stoppedModels = new Map<ReadModel, ReadModelStoppedError>();
   private readonly waiters = new Waiters(() => this.position);
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
@@ -186,7 +186,7 @@ export class Projector {
   }
 
   /** Why a read model stopped, if it did. */
-  stoppedModel(projection: Projection): ReadModelStoppedError | undefined {
+  stoppedModel(projection: ReadModel): ReadModelStoppedError | undefined {
     return this.stoppedModels.get(projection);
   }
 
@@ -196,7 +196,7 @@ export class Projector {
   }
 
   /** How many events one read model has taken in since the start: fewer than eventsApplied if it resumed further on. */
-  eventsTakenIn(projection: Projection): number {
+  eventsTakenIn(projection: ReadModel): number {
     return this.takenIn.get(projection) ?? 0;
   }
 
@@ -217,7 +217,7 @@ export class Projector {
   }
 
   /** So is a read model stopped alone; needReadModels asks this before any query. */
-  throwIfStopped(...projections: Projection[]): void {
+  throwIfStopped(...projections: ReadModel[]): void {
     for (const projection of projections) {
       const stopped = this.stoppedModels.get(projection);
       if (stopped !== undefined) throw stopped;

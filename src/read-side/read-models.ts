@@ -2,15 +2,15 @@
 // run may follow only some of them (the CLI loads only those its command asks), so a caller
 // asks for the ones it needs with needReadModels and gets them typed as present.
 
-import type { AccountSummaryProjection } from './account-summary/account-summary.ts';
-import type { CustomerPortfolioProjection } from './customer-portfolio/customer-portfolio.ts';
+import type { AccountSummaryReadModel } from './account-summary/account-summary.ts';
+import type { CustomerPortfolioReadModel } from './customer-portfolio/customer-portfolio.ts';
 import { Projector } from './projector.ts';
-import type { TransactionHistoryProjection } from './transaction-history/transaction-history.ts';
+import type { TransactionHistoryReadModel } from './transaction-history/transaction-history.ts';
 
 export interface ReadModels {
-  readonly accountSummaries: AccountSummaryProjection;
-  readonly transactionHistories: TransactionHistoryProjection;
-  readonly customerPortfolios: CustomerPortfolioProjection;
+  readonly accountSummaries: AccountSummaryReadModel;
+  readonly transactionHistories: TransactionHistoryReadModel;
+  readonly customerPortfolios: CustomerPortfolioReadModel;
 }
 
 export type ReadModelKey = keyof ReadModels;

@@ -8,7 +8,7 @@ import { runEvents } from '../../src/cli/event-log.ts';
 import { runReadCommand } from '../../src/cli/read-commands.ts';
 import { runRebuild } from '../../src/cli/rebuild.ts';
 import { SavedReadModels } from '../../src/cli/saved-read-models.ts';
-import type { Session } from '../../src/cli/session.ts';
+import type { CliContext } from '../../src/cli/cli-context.ts';
 import type { Output } from '../../src/cli/terminal.ts';
 import { Tracer } from '../../src/cli/trace.ts';
 import { wireBank } from '../../src/wire.ts';
@@ -56,7 +56,7 @@ function interruptedPartWay(store: EventStore, interrupt: AbortController, inter
   return { store: counting, afterInterrupt: () => afterInterrupt, commandsReadEnded: () => commandsReadEnded };
 }
 
-async function sessionOver(store: EventStore, interrupted: AbortSignal): Promise<Session> {
+async function contextOver(store: EventStore, interrupted: AbortSignal): Promise<CliContext> {
   const readModels = ['accountSummaries', 'transactionHistories'] as const;
   const bank = wireBank({ store, tenantId: TENANT, readModels });
   await bank.projector.caughtUp;
@@ -76,22 +76,22 @@ async function sessionOver(store: EventStore, interrupted: AbortSignal): Promise
 
 describe('a shell command interrupted part-way', () => {
   it.each([
-    ['rebuild', (session: Session) => runRebuild(session, { json: false })],
-    ['summary --as-of', (session: Session) => runReadCommand(session, { command: 'summary', accountId: 'acc-1', asOf: { position: LOG_LENGTH } }, { trace: false, json: false })],
-    ['events', (session: Session) => runEvents(session, undefined, { json: false })],
+    ['rebuild', (context: CliContext) => runRebuild(context, { json: false })],
+    ['summary --as-of', (context: CliContext) => runReadCommand(context, { command: 'summary', accountId: 'acc-1', asOf: { position: LOG_LENGTH } }, { trace: false, json: false })],
+    ['events', (context: CliContext) => runEvents(context, undefined, { json: false })],
   ])('%s stops reading the log', async (_, run) => {
     const backing = await filledStore();
     const interrupt = new AbortController();
     const { store, afterInterrupt, commandsReadEnded } = interruptedPartWay(backing, interrupt, LOG_LENGTH / 4);
-    const session = await sessionOver(store, interrupt.signal);
+    const context = await contextOver(store, interrupt.signal);
     try {
-      await expect(run(session)).rejects.toThrow();
+      await expect(run(context)).rejects.toThrow();
       expect(interrupt.signal.aborted).toBe(true);
       // Its subscription is closed, not left to run on (or to follow the log live).
       await until(commandsReadEnded, 'the command\'s subscription to end');
       expect(afterInterrupt()).toBeLessThan(SLACK);
     } finally {
-      await session.bank.stop();
+      await context.bank.stop();
     }
   });
 });

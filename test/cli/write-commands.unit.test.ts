@@ -6,7 +6,7 @@ import { StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { READ_MODELS_NEEDED } from '../../src/cli/read-models-needed.ts';
 import { SavedReadModels } from '../../src/cli/saved-read-models.ts';
-import type { Session } from '../../src/cli/session.ts';
+import type { CliContext } from '../../src/cli/cli-context.ts';
 import type { Output } from '../../src/cli/terminal.ts';
 import { Tracer } from '../../src/cli/trace.ts';
 import { runWriteCommand } from '../../src/cli/write-commands.ts';
@@ -21,7 +21,7 @@ describe('a write command whose read side has stopped', () => {
     const { output, lines, problems } = capturedOutput();
     const readModels = READ_MODELS_NEEDED.open;
     const bank = wireBank({ store: readSideDies, tenantId: 'tenant-1', readModels });
-    const session: Session = {
+    const context: CliContext = {
       bank,
       store: readSideDies,
       tenantId: 'tenant-1',
@@ -34,7 +34,7 @@ describe('a write command whose read side has stopped', () => {
     try {
       await bank.projector.failed.catch(() => undefined);
       const open = { command: 'open', customerId: 'alice', accountType: 'Checking', initialBalanceCents: 100 } as const;
-      const code = await runWriteCommand(session, open, false);
+      const code = await runWriteCommand(context, open, false);
 
       expect(code).toBe(0);
       expect(lines.join('\n')).toContain('AccountOpened (Checking for alice, 1.00)');

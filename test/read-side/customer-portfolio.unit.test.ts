@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { BankAccountEvent } from '../../src/domain/bank-account.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { readModelSnapshotFrom, restoreReadModel, snapshotOf, UnreadableSnapshotError } from '../../src/read-side/checkpoint.ts';
-import { CustomerPortfolioProjection } from '../../src/read-side/customer-portfolio/customer-portfolio.ts';
+import { CustomerPortfolioReadModel } from '../../src/read-side/customer-portfolio/customer-portfolio.ts';
 import { getCustomerPortfolio } from '../../src/read-side/customer-portfolio/queries.ts';
-import type { ProjectedEvent } from '../../src/read-side/projection.ts';
+import type { ProjectedEvent } from '../../src/read-side/read-model.ts';
 import { sameReadModels, wireBank, wireReadSide } from '../../src/wire.ts';
 
 describe('CustomerPortfolio', () => {
@@ -79,7 +79,7 @@ describe('CustomerPortfolio', () => {
 
   it('answers no portfolio for a customer it has seen no account of', () => {
     expect(getCustomerPortfolio(given(twoCustomers()), { customerId: 'nobody' })).toBeUndefined();
-    expect(getCustomerPortfolio(new CustomerPortfolioProjection(), { customerId: 'alice' })).toBeUndefined();
+    expect(getCustomerPortfolio(new CustomerPortfolioReadModel(), { customerId: 'alice' })).toBeUndefined();
   });
 
   it('answers as the original after a trip through a save as JSON, and resumes with only the later events', () => {
@@ -154,8 +154,8 @@ describe('a rebuild', () => {
 const TENANT = 'tenant-1';
 
 /** The read model after taking in these events, in order. */
-function given(events: readonly ProjectedEvent[]): CustomerPortfolioProjection {
-  const portfolios = new CustomerPortfolioProjection();
+function given(events: readonly ProjectedEvent[]): CustomerPortfolioReadModel {
+  const portfolios = new CustomerPortfolioReadModel();
   for (const event of events) portfolios.apply(event);
   return portfolios;
 }

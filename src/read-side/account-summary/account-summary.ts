@@ -2,7 +2,7 @@
 // questions "how does this account stand?" and "which accounts does this customer hold?".
 
 import { unreachable } from '../../domain/bank-account.ts';
-import type { Projection, ProjectedEvent } from '../projection.ts';
+import type { ProjectedEvent, ReadModel } from '../read-model.ts';
 import { RowsByCustomer } from '../rows-by-customer.ts';
 import type { AccountSummarySnapshot } from './snapshot.ts';
 
@@ -28,7 +28,7 @@ export interface AccountSummaryRow extends Omit<AccountSummary, 'openedAt' | 'la
   readonly lastActivityMs: number;
 }
 
-export class AccountSummaryProjection implements Projection {
+export class AccountSummaryReadModel implements ReadModel {
   readonly name = 'AccountSummary';
   position = 0;
   private readonly accounts = new RowsByCustomer<AccountSummaryRow>();
@@ -74,8 +74,8 @@ export class AccountSummaryProjection implements Projection {
   }
 
   /** Rows are never changed in place (each event replaces its row), so they can be shared. */
-  static restore(snapshot: AccountSummarySnapshot): AccountSummaryProjection {
-    const restored = new AccountSummaryProjection();
+  static restore(snapshot: AccountSummarySnapshot): AccountSummaryReadModel {
+    const restored = new AccountSummaryReadModel();
     restored.position = snapshot.position;
     for (const row of snapshot.accounts) restored.accounts.add(row);
     return restored;

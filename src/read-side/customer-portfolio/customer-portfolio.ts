@@ -3,7 +3,7 @@
 // to the events or the write side: a new view is a new projection replayed from the log.
 
 import { unreachable } from '../../domain/bank-account.ts';
-import type { Projection, ProjectedEvent } from '../projection.ts';
+import type { ProjectedEvent, ReadModel } from '../read-model.ts';
 import { RowsByCustomer } from '../rows-by-customer.ts';
 import type { CustomerPortfolioSnapshot } from './snapshot.ts';
 
@@ -46,7 +46,7 @@ export interface PortfolioAccountRow extends PortfolioAccount {
   readonly lastActivityMs: number;
 }
 
-export class CustomerPortfolioProjection implements Projection {
+export class CustomerPortfolioReadModel implements ReadModel {
   readonly name = 'CustomerPortfolio';
   position = 0;
   private readonly accounts = new RowsByCustomer<PortfolioAccountRow>();
@@ -91,8 +91,8 @@ export class CustomerPortfolioProjection implements Projection {
   }
 
   /** Rows are never changed in place (each event replaces its row), so they can be shared. */
-  static restore(snapshot: CustomerPortfolioSnapshot): CustomerPortfolioProjection {
-    const restored = new CustomerPortfolioProjection();
+  static restore(snapshot: CustomerPortfolioSnapshot): CustomerPortfolioReadModel {
+    const restored = new CustomerPortfolioReadModel();
     restored.position = snapshot.position;
     for (const row of snapshot.accounts) restored.accounts.add(row);
     return restored;

@@ -1,12 +1,12 @@
 // Read side: the CustomerPortfolio query handler, answering from the read model alone.
 
-import type { CustomerPortfolio, CustomerPortfolioProjection } from './customer-portfolio.ts';
+import type { CustomerPortfolio, CustomerPortfolioReadModel } from './customer-portfolio.ts';
 
 export interface GetCustomerPortfolio {
   readonly customerId: string;
 }
 
 /** None for a customer the read model has seen no account of. */
-export function getCustomerPortfolio(readModel: CustomerPortfolioProjection, query: GetCustomerPortfolio): CustomerPortfolio | undefined {
+export function getCustomerPortfolio(readModel: CustomerPortfolioReadModel, query: GetCustomerPortfolio): CustomerPortfolio | undefined {
   return readModel.of(query.customerId);
 }

@@ -1,7 +1,7 @@
 // Read side: the TransactionHistory read model, one row per deposit or withdrawal with the
 // balance after it, for the question "what happened on this account, and in what order?".
 
-import type { Projection, ProjectedEvent } from '../projection.ts';
+import type { ProjectedEvent, ReadModel } from '../read-model.ts';
 import type { TransactionHistorySnapshot } from './snapshot.ts';
 
 export interface Transaction {
@@ -20,7 +20,7 @@ export interface TransactionRow extends Omit<Transaction, 'timestamp'> {
   readonly recordedAtMs: number;
 }
 
-export class TransactionHistoryProjection implements Projection {
+export class TransactionHistoryReadModel implements ReadModel {
   readonly name = 'TransactionHistory';
   position = 0;
   private readonly transactionsByAccount = new Map<string, TransactionRow[]>();
@@ -57,8 +57,8 @@ export class TransactionHistoryProjection implements Projection {
   }
 
   /** Rows are never changed once written, so they can be shared; the lists grow, so they are copied. */
-  static restore(snapshot: TransactionHistorySnapshot): TransactionHistoryProjection {
-    const restored = new TransactionHistoryProjection();
+  static restore(snapshot: TransactionHistorySnapshot): TransactionHistoryReadModel {
+    const restored = new TransactionHistoryReadModel();
     restored.position = snapshot.position;
     for (const { accountId, transactions } of snapshot.accounts) restored.transactionsByAccount.set(accountId, [...transactions]);
     return restored;

@@ -16,7 +16,7 @@ export interface ProjectedEvent {
   readonly recordedAtMs: number;
 }
 
-export interface Projection {
+export interface ReadModel {
   readonly name: string;
   /** The global position of the last event this read model reflects; 0 when empty. */
   readonly position: number;

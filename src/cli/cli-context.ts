@@ -8,7 +8,7 @@ import type { SavedReadModels } from './saved-read-models.ts';
 import type { Output } from './terminal.ts';
 import type { Tracer } from './trace.ts';
 
-export interface Session {
+export interface CliContext {
   /** With only the read models its command reads (read-models-needed.ts): needReadModels reaches them. */
   readonly bank: Bank<PartialReadSide>;
   readonly store: EventStore;
