@@ -72,3 +72,10 @@ export class DuplicateEventIdError extends EventStoreError {
 export class StoreUnavailableError extends EventStoreError {
   readonly code = 'unavailable';
 }
+
+/**
+ * The store gave up on the request and recorded nothing (a lock or statement timeout rolled
+ * it back), so sending it again is safe, with or without an idempotency key. A kind of
+ * unavailable (the wire's UNAVAILABLE too), so whoever handles "try later" handles it.
+ */
+export class NotRecordedError extends StoreUnavailableError {}

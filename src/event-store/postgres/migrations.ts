@@ -2,6 +2,7 @@
 // server runs them before serving, so a new version of the code upgrades the database.
 
 import type { Pool } from 'pg';
+import { appendBatchFunction } from './append-batch-function.ts';
 
 interface Migration {
   readonly version: number;
@@ -27,6 +28,7 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
     await client.query('BEGIN');
     // Another server's migration may hold the lock for a while; wait for it rather than fail.
     await client.query(`SET LOCAL statement_timeout = '5min'`);
+    await client.query(`SET LOCAL lock_timeout = '5min'`);
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('eventstore migrations'), hashtext($1))`, [schema]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (
@@ -190,6 +192,13 @@ const MIGRATIONS: readonly Migration[] = [
           positions[batch_size] || ' ' || CASE WHEN octet_length(p_tenant_id) <= 1000 THEN p_tenant_id ELSE '' END);
         RETURN QUERY SELECT 'appended', p_expected_version + batch_size, positions[batch_size], p_aggregate_type;
       END $$;`,
+  },
+  {
+    // append_events stays for servers of the previous version still running during an
+    // upgrade: both take the same tenant locks, so they can share the log meanwhile.
+    version: 3,
+    name: 'append_batch: many appends in one transaction, NOTIFY left to after commit',
+    sql: (s) => appendBatchFunction(s, literal(s)),
   },
 ];
 

@@ -12,6 +12,11 @@ export interface PostgresEventStoreOptions {
   readonly poolMax?: number;
   /** Any single statement running longer is cancelled, so a stuck query cannot pin a connection. */
   readonly statementTimeoutMs?: number;
+  /**
+   * The longest an append waits for its tenant's lock held by another transaction; then it
+   * fails as not recorded, safe to send again, rather than holding a connection on and on.
+   */
+  readonly lockTimeoutMs?: number;
   /** A transaction left open and idle this long is ended by the server, releasing its locks. */
   readonly idleInTransactionTimeoutMs?: number;
   /** How long to wait for a new connection before calling the database unreachable. */
@@ -24,10 +29,12 @@ export type ResolvedOptions = Required<PostgresEventStoreOptions>;
 
 export const DEFAULT_OPTIONS = {
   schema: 'public',
-  // A handful of connections serve many concurrent appends: each append is one short
-  // statement, and PostgreSQL itself slows down past a few connections per core.
-  poolMax: 10,
+  // Appends go in batches over a few connections (see group-commit.ts); the rest serve
+  // reads: 16 writers and as many live subscriptions get by without queuing for long.
+  // PostgreSQL itself slows down past a few busy connections per core.
+  poolMax: 20,
   statementTimeoutMs: 15_000,
+  lockTimeoutMs: 5_000,
   idleInTransactionTimeoutMs: 10_000,
   connectTimeoutMs: 5_000,
   fallbackPollMs: 1_500,
@@ -41,7 +48,7 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
   if (!SCHEMA_NAME.test(resolved.schema)) {
     throw new InvalidRequestError(`schema name ${JSON.stringify(resolved.schema)} must match ${SCHEMA_NAME}`);
   }
-  for (const name of ['poolMax', 'statementTimeoutMs', 'idleInTransactionTimeoutMs', 'connectTimeoutMs', 'fallbackPollMs'] as const) {
+  for (const name of ['poolMax', 'statementTimeoutMs', 'lockTimeoutMs', 'idleInTransactionTimeoutMs', 'connectTimeoutMs', 'fallbackPollMs'] as const) {
     const value = resolved[name];
     if (!Number.isSafeInteger(value) || value < 1) throw new InvalidRequestError(`${name} must be a whole number from 1 up, got ${value}`);
   }
@@ -50,7 +57,7 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
 
 /**
  * The server's environment: DATABASE_URL (required), PG_SCHEMA, PG_POOL_MAX,
- * PG_STATEMENT_TIMEOUT_MS, PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_CONNECT_TIMEOUT_MS.
+ * PG_STATEMENT_TIMEOUT_MS, PG_LOCK_TIMEOUT_MS, PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_CONNECT_TIMEOUT_MS.
  * Returns a message instead of options when something is missing or malformed.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): PostgresEventStoreOptions | { readonly problem: string } {
@@ -61,6 +68,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): PostgresEventStoreOption
   const numbers = {
     poolMax: 'PG_POOL_MAX',
     statementTimeoutMs: 'PG_STATEMENT_TIMEOUT_MS',
+    lockTimeoutMs: 'PG_LOCK_TIMEOUT_MS',
     idleInTransactionTimeoutMs: 'PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     connectTimeoutMs: 'PG_CONNECT_TIMEOUT_MS',
   } as const;
