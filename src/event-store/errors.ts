@@ -78,4 +78,7 @@ export class StoreUnavailableError extends EventStoreError {
  * it back), so sending it again is safe, with or without an idempotency key. A kind of
  * unavailable (the wire's UNAVAILABLE too), so whoever handles "try later" handles it.
  */
-export class NotRecordedError extends StoreUnavailableError {}
+export class NotRecordedError extends StoreUnavailableError {
+  /** How the gRPC edge marks it within UNAVAILABLE, so a client can tell it from "unknown". */
+  static readonly wirePrefix = 'not recorded: ';
+}

@@ -13,7 +13,7 @@ import type {
   SubscribeRequest,
   SubscriptionMessage,
 } from './event-store.ts';
-import { StoreUnavailableError } from './errors.ts';
+import { NotRecordedError, StoreUnavailableError } from './errors.ts';
 import { errorFromStatus, isServiceError } from './grpc/errors-from-status.ts';
 import type { CallSite } from './grpc/errors-from-status.ts';
 import { CHANNEL_OPTIONS } from './grpc/channel-options.ts';
@@ -88,19 +88,23 @@ export class GrpcEventStore implements EventStore {
   /**
    * An append whose answer was lost (a deadline, a dropped connection) may have committed.
    * With an idempotency key, sending the very same request again is safe, so it is tried
-   * again a few times; without one, or if it still fails, the outcome is unknown.
+   * again a few times; without one, or if it still fails, the outcome is unknown. An append
+   * the server says it did not record is sent again with or without a key.
    */
   async append(request: AppendRequest): Promise<AppendResult> {
     const site = { tenantId: request.tenantId, aggregateId: request.stream.aggregateId, expectedVersion: request.expectedVersion };
     const wire = appendRequestToWire(request);
+    let inDoubt = false;
     for (let attempt = 1; ; attempt++) {
       try {
         const response = await this.unary(methods.append, wire, site);
         return this.reply(() => appendResultFromWire(response));
       } catch (error) {
         if (!(error instanceof StoreUnavailableError)) throw error;
-        if (request.idempotencyKey === undefined || attempt >= APPEND_ATTEMPTS) {
-          throw new StoreUnavailableError(`${error.message}; whether the append was recorded is unknown`);
+        const notRecorded = error instanceof NotRecordedError;
+        inDoubt ||= !notRecorded;
+        if ((!notRecorded && request.idempotencyKey === undefined) || attempt >= APPEND_ATTEMPTS) {
+          throw inDoubt ? new StoreUnavailableError(`${error.message}; whether the append was recorded is unknown`) : error;
         }
         await pause(250 * attempt, new AbortController().signal);
       }

@@ -10,6 +10,7 @@ import {
   InvalidRequestError,
   LimitExceededError,
   MissingTenantError,
+  NotRecordedError,
   StoreUnavailableError,
   TenantMismatchError,
 } from '../event-store/errors.ts';
@@ -38,6 +39,7 @@ export function statusOf(error: unknown, unexpected: (error: unknown) => void): 
   }
   if (error instanceof DuplicateEventIdError) return reply(status.ALREADY_EXISTS, error.message);
   if (error instanceof LimitExceededError) return reply(status.RESOURCE_EXHAUSTED, error.message);
+  if (error instanceof NotRecordedError) return reply(status.UNAVAILABLE, `${NotRecordedError.wirePrefix}${error.message}`);
   if (error instanceof StoreUnavailableError) return reply(status.UNAVAILABLE, error.message);
   unexpected(error);
   return reply(status.INTERNAL, 'internal error in the event store server');
