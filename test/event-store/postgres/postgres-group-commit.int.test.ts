@@ -18,7 +18,8 @@ import { batchStatement } from '../../../src/event-store/postgres/append-stateme
 import type { PostgresStoreUnderTest } from '../../support/postgres.ts';
 import { describePostgres, startPostgresStore, withClient } from '../../support/postgres.ts';
 import { until } from '../../support/until.ts';
-import { account, newEvent, newTenant } from '../contract.ts';
+import { withLiveSubscription } from '../../support/live-delivery.ts';
+import { account, newEvent, newTenant, takeEvents } from '../contract.ts';
 
 describePostgres('PostgreSQL group commit', (databaseUrl) => {
   let under: PostgresStoreUnderTest | undefined;
@@ -133,6 +134,36 @@ describePostgres('PostgreSQL group commit', (databaseUrl) => {
         expect(results.flatMap((r) => r.rows.map((row: { outcome: string }) => row.outcome))).toEqual(['appended', 'appended', 'appended', 'appended']);
       }));
     });
+  });
+
+  it('keeps serving other tenants, appends and subscriptions, while two tenants\' locks are held elsewhere', async () => {
+    // A small pool, so that appends waiting on a held lock could easily take every connection.
+    const small = await startPostgresStore(databaseUrl, { poolMax: 4, lockTimeoutMs: 60_000 });
+    try {
+      const [hot, alsoHot, calm] = [newTenant(), newTenant(), newTenant()];
+      await withLiveSubscription(small.store, calm, async (subscription) => {
+        const { settled } = await whileTenantLocked(small.schema, hot, () => whileTenantLocked(small.schema, alsoHot, async () => {
+          // Arriving together, so the hot tenants' appends would share batches with the calm one's.
+          const stuck: Array<Promise<AppendResult>> = [];
+          const calmAppends: Array<Promise<AppendResult>> = [];
+          for (let i = 0; i < 20; i++) {
+            stuck.push(small.store.append(oneEvent(hot, `h-${i}`)), small.store.append(oneEvent(alsoHot, `h-${i}`)));
+            calmAppends.push(small.store.append(oneEvent(calm, `c-${i}`)));
+          }
+          expect((await Promise.all(calmAppends)).map((r) => r.lastVersion)).toEqual(new Array(20).fill(1));
+          expect(await takeEvents(subscription, 20)).toHaveLength(20);
+          const page = await small.store.readStream({ tenantId: calm, aggregateId: 'c-0', fromVersion: 0, maxCount: 0, direction: 'forward' });
+          expect(page.events).toHaveLength(1);
+          expect(await eventCount(small.schema, [hot, alsoHot])).toBe(0);
+          // Wrapped: a promise returned bare would be awaited while the locks are still held.
+          return { settled: Promise.allSettled(stuck) };
+        }));
+        // Once the locks are free, the hot tenants' appends go through as well.
+        expect((await settled).map((s) => s.status)).toEqual(new Array(40).fill('fulfilled'));
+      });
+    } finally {
+      await small.stop();
+    }
   });
 
   /**
