@@ -30,6 +30,8 @@ export function appendBatchFunction(s: string, lockNamespace: string): string {
     head record;
     positions bigint[];
     committed_at timestamptz;
+    event_appends integer[];
+    outcomes text[];
   BEGIN
     -- Every query below must see what the previous holder of a tenant lock committed.
     IF current_setting('transaction_isolation') <> 'read committed' THEN
@@ -57,6 +59,10 @@ export function appendBatchFunction(s: string, lockNamespace: string): string {
       END IF;
     END LOOP;
 
+${setPath(s, lockNamespace)}
+
+    -- Appends that depend on one another (one stream twice, an event id twice), one by
+    -- one in queue order, so that each sees what the ones before it did.
     FOR i IN 1 .. cardinality(p_tenant_ids) LOOP
       tenant := p_tenant_ids[i];
       aggregate := p_aggregate_ids[i];
@@ -129,4 +135,80 @@ export function appendBatchFunction(s: string, lockNamespace: string): string {
       RETURN QUERY SELECT i, 'appended', expected + event_count, positions[event_count], p_aggregate_types[i];
     END LOOP;
   END $$;`;
+}
+
+/**
+ * The common case, where no append in the batch touches another's stream or event ids: each
+ * check, and each insert, is one statement for the whole batch rather than one per append.
+ * The outcomes are those the one-by-one loop would give.
+ */
+function setPath(s: string, lockNamespace: string): string {
+  return `
+    -- The append each event belongs to (1-based, in queue order).
+    event_appends := ARRAY(SELECT u.ai FROM unnest(p_event_counts) WITH ORDINALITY u(c, ai), generate_series(1, u.c) ORDER BY u.ai);
+    IF (SELECT count(DISTINCT (t, a)) FROM unnest(p_tenant_ids, p_aggregate_ids) x(t, a)) = cardinality(p_tenant_ids)
+       AND (SELECT count(DISTINCT (p_tenant_ids[ai], id)) FROM unnest(p_event_ids, event_appends) x(id, ai)) = cardinality(p_event_ids)
+    THEN
+      SELECT array_agg(CASE
+          WHEN NOT hashtextextended(${lockNamespace} || '/' || b.t_id, 0) = ANY (locked) THEN 'busy'
+          WHEN k.fingerprint IS NOT NULL THEN CASE WHEN k.fingerprint = b.fp THEN 'replayed' ELSE 'key-reused' END
+          WHEN coalesce(h.version, 0) <> b.exp_v THEN 'conflict'
+          WHEN h.aggregate_type <> b.a_type THEN 'type-mismatch'
+          WHEN EXISTS (SELECT 1 FROM ${s}.events e
+                        WHERE e.tenant_id = b.t_id AND e.event_id = ANY (p_event_ids[b.last_ej - b.cnt + 1 : b.last_ej])) THEN 'duplicate-event-id'
+          ELSE 'appended' END ORDER BY b.ai)
+        INTO outcomes
+        FROM (SELECT x.*, sum(x.cnt) OVER (ORDER BY x.ai) AS last_ej
+                FROM unnest(p_tenant_ids, p_aggregate_ids, p_aggregate_types, p_expected_versions, p_idempotency_keys,
+                            p_fingerprints, p_event_counts) WITH ORDINALITY x(t_id, a_id, a_type, exp_v, idem, fp, cnt, ai)) b
+        LEFT JOIN ${s}.idempotency_keys k ON k.tenant_id = b.t_id AND k.aggregate_id = b.a_id AND k.idempotency_key = b.idem
+        LEFT JOIN LATERAL (SELECT e.version, e.aggregate_type FROM ${s}.events e
+                            WHERE e.tenant_id = b.t_id AND e.aggregate_id = b.a_id ORDER BY e.version DESC LIMIT 1) h ON true;
+
+      committed_at := clock_timestamp();
+      -- Sorted, so positions rise with queue order and versions whatever order they were numbered in.
+      positions := ARRAY(SELECT nextval('${s}.global_position') FROM unnest(event_appends) ai WHERE outcomes[ai] = 'appended' ORDER BY 1);
+
+      INSERT INTO ${s}.events (global_position, tenant_id, aggregate_id, aggregate_type, version, event_id,
+        event_type, event_version, content_type, content_schema, correlation_id, causation_id, actor_id,
+        client_timestamp_ms, payload_sha256, headers, payload, recorded_at)
+      SELECT positions[row_number() OVER (ORDER BY v.ej)], p_tenant_ids[v.ai], p_aggregate_ids[v.ai], p_aggregate_types[v.ai],
+        p_expected_versions[v.ai] + row_number() OVER (PARTITION BY v.ai ORDER BY v.ej), v.event_id,
+        v.event_type, v.event_version, v.content_type, v.content_schema, v.correlation_id, v.causation_id, v.actor_id,
+        v.client_timestamp_ms, v.payload_sha256, v.headers, v.payload, committed_at
+      FROM unnest(p_event_ids, p_event_types, p_event_versions, p_content_types, p_payloads, p_content_schemas,
+        p_correlation_ids, p_causation_ids, p_actor_ids, p_client_timestamps_ms, p_payload_sha256s, p_headers, event_appends)
+        WITH ORDINALITY AS v(event_id, event_type, event_version, content_type, payload, content_schema,
+        correlation_id, causation_id, actor_id, client_timestamp_ms, payload_sha256, headers, ai, ej)
+      WHERE outcomes[v.ai] = 'appended';
+
+      -- Each append's answer: an appended one's last position is that of its last event
+      -- among all appended events, counted in queue order.
+      RETURN QUERY
+        WITH answered AS (
+          SELECT b.*, outcomes[b.ai] AS outcome,
+                 sum(CASE WHEN outcomes[b.ai] = 'appended' THEN b.cnt ELSE 0 END) OVER (ORDER BY b.ai) AS appended_so_far
+            FROM unnest(p_tenant_ids, p_aggregate_ids, p_aggregate_types, p_expected_versions, p_idempotency_keys,
+                        p_fingerprints, p_event_counts) WITH ORDINALITY b(t_id, a_id, a_type, exp_v, idem, fp, cnt, ai)
+        ), ledger_rows AS (
+          INSERT INTO ${s}.idempotency_keys (tenant_id, aggregate_id, idempotency_key, fingerprint, last_version, last_global_position)
+          SELECT a.t_id, a.a_id, a.idem, a.fp, a.exp_v + a.cnt, positions[a.appended_so_far]
+            FROM answered a WHERE a.outcome = 'appended' AND a.idem IS NOT NULL
+        )
+        SELECT a.ai::integer, a.outcome,
+               CASE a.outcome WHEN 'busy' THEN NULL WHEN 'appended' THEN a.exp_v + a.cnt
+                 WHEN 'replayed' THEN k.last_version WHEN 'key-reused' THEN k.last_version ELSE coalesce(h.version, 0) END,
+               CASE a.outcome WHEN 'busy' THEN NULL WHEN 'appended' THEN positions[a.appended_so_far]
+                 WHEN 'replayed' THEN k.last_global_position WHEN 'key-reused' THEN k.last_global_position
+                 ELSE coalesce(h.global_position, 0) END,
+               CASE WHEN a.outcome = 'appended' THEN a.a_type ELSE h.aggregate_type END
+          FROM answered a
+          LEFT JOIN ${s}.idempotency_keys k ON a.outcome IN ('replayed', 'key-reused')
+               AND k.tenant_id = a.t_id AND k.aggregate_id = a.a_id AND k.idempotency_key = a.idem
+          LEFT JOIN LATERAL (SELECT e.version, e.global_position, e.aggregate_type FROM ${s}.events e
+                              WHERE a.outcome NOT IN ('busy', 'appended', 'replayed', 'key-reused')
+                                AND e.tenant_id = a.t_id AND e.aggregate_id = a.a_id ORDER BY e.version DESC LIMIT 1) h ON true
+         ORDER BY a.ai;
+      RETURN;
+    END IF;`;
 }
