@@ -6,7 +6,7 @@
 export function appendBatchFunction(s: string, lockNamespace: string): string {
   return `
   CREATE FUNCTION ${s}.append_batch(
-    p_wait boolean,
+    p_wait boolean, p_key_retention interval, p_fingerprint_algorithm text,
     -- One element per append, in queue order.
     p_tenant_ids text[], p_aggregate_ids text[], p_aggregate_types text[], p_expected_versions bigint[],
     p_idempotency_keys text[], p_fingerprints text[], p_event_counts integer[],
@@ -80,11 +80,10 @@ ${setPath(s, lockNamespace)}
       -- Idempotency before the version check: a retried batch gets its first answer even
       -- after the stream has moved on.
       IF p_idempotency_keys[i] IS NOT NULL THEN
-        SELECT * INTO ledger FROM ${s}.idempotency_keys k
-         WHERE k.tenant_id = tenant AND k.aggregate_id = aggregate AND k.idempotency_key = p_idempotency_keys[i];
+        SELECT * INTO ledger FROM (${keyedEvent(s, 'tenant', 'aggregate', 'p_idempotency_keys[i]')}) k;
         IF FOUND THEN
-          RETURN QUERY SELECT i, CASE WHEN ledger.fingerprint = p_fingerprints[i] THEN 'replayed' ELSE 'key-reused' END,
-                              ledger.last_version, ledger.last_global_position, NULL::text;
+          RETURN QUERY SELECT i, CASE WHEN ${sameBatch('ledger', 'p_fingerprints[i]')} THEN 'replayed' ELSE 'key-reused' END,
+                              ledger.version, ledger.global_position, NULL::text;
           CONTINUE;
         END IF;
       END IF;
@@ -113,12 +112,14 @@ ${setPath(s, lockNamespace)}
       SELECT array_agg(n ORDER BY n) INTO positions
         FROM (SELECT nextval('${s}.global_position') AS n FROM generate_series(1, event_count)) numbered;
 
-      INSERT INTO ${s}.events (global_position, tenant_id, aggregate_id, aggregate_type, version, event_id,
-        event_type, event_version, content_type, content_schema, correlation_id, causation_id, actor_id,
-        client_timestamp_ms, payload_sha256, headers, payload, recorded_at)
+      INSERT INTO ${s}.events (${EVENT_COLUMNS})
       SELECT positions[b.n], tenant, aggregate, p_aggregate_types[i], expected + b.n, b.event_id,
         b.event_type, b.event_version, b.content_type, b.content_schema, b.correlation_id, b.causation_id, b.actor_id,
-        b.client_timestamp_ms, b.payload_sha256, b.headers, b.payload, committed_at
+        b.client_timestamp_ms, b.payload_sha256, b.headers, b.payload, committed_at,
+        -- The key goes on the append's last event, whose version and position are its answer.
+        CASE WHEN b.n = event_count THEN p_idempotency_keys[i] END,
+        CASE WHEN b.n = event_count THEN p_fingerprints[i] END,
+        CASE WHEN b.n = event_count AND p_idempotency_keys[i] IS NOT NULL THEN p_fingerprint_algorithm END
       FROM unnest(p_event_ids[first_event:last_event], p_event_types[first_event:last_event],
         p_event_versions[first_event:last_event], p_content_types[first_event:last_event], p_payloads[first_event:last_event],
         p_content_schemas[first_event:last_event], p_correlation_ids[first_event:last_event],
@@ -128,10 +129,6 @@ ${setPath(s, lockNamespace)}
         WITH ORDINALITY AS b(event_id, event_type, event_version, content_type, payload, content_schema,
         correlation_id, causation_id, actor_id, client_timestamp_ms, payload_sha256, headers, n);
 
-      IF p_idempotency_keys[i] IS NOT NULL THEN
-        INSERT INTO ${s}.idempotency_keys (tenant_id, aggregate_id, idempotency_key, fingerprint, last_version, last_global_position)
-        VALUES (tenant, aggregate, p_idempotency_keys[i], p_fingerprints[i], expected + event_count, positions[event_count]);
-      END IF;
       RETURN QUERY SELECT i, 'appended', expected + event_count, positions[event_count], p_aggregate_types[i];
     END LOOP;
   END $$;`;
@@ -151,7 +148,7 @@ function setPath(s: string, lockNamespace: string): string {
     THEN
       SELECT array_agg(CASE
           WHEN NOT hashtextextended(${lockNamespace} || '/' || b.t_id, 0) = ANY (locked) THEN 'busy'
-          WHEN k.fingerprint IS NOT NULL THEN CASE WHEN k.fingerprint = b.fp THEN 'replayed' ELSE 'key-reused' END
+          WHEN k.fingerprint IS NOT NULL THEN CASE WHEN ${sameBatch('k', 'b.fp')} THEN 'replayed' ELSE 'key-reused' END
           WHEN coalesce(h.version, 0) <> b.exp_v THEN 'conflict'
           WHEN h.aggregate_type <> b.a_type THEN 'type-mismatch'
           WHEN EXISTS (SELECT 1 FROM ${s}.events e
@@ -161,7 +158,7 @@ function setPath(s: string, lockNamespace: string): string {
         FROM (SELECT x.*, sum(x.cnt) OVER (ORDER BY x.ai) AS last_ej
                 FROM unnest(p_tenant_ids, p_aggregate_ids, p_aggregate_types, p_expected_versions, p_idempotency_keys,
                             p_fingerprints, p_event_counts) WITH ORDINALITY x(t_id, a_id, a_type, exp_v, idem, fp, cnt, ai)) b
-        LEFT JOIN ${s}.idempotency_keys k ON k.tenant_id = b.t_id AND k.aggregate_id = b.a_id AND k.idempotency_key = b.idem
+        LEFT JOIN LATERAL (${keyedEvent(s, 'b.t_id', 'b.a_id', 'b.idem')}) k ON true
         LEFT JOIN LATERAL (SELECT e.version, e.aggregate_type FROM ${s}.events e
                             WHERE e.tenant_id = b.t_id AND e.aggregate_id = b.a_id ORDER BY e.version DESC LIMIT 1) h ON true;
 
@@ -169,17 +166,18 @@ function setPath(s: string, lockNamespace: string): string {
       -- Sorted, so positions rise with queue order and versions whatever order they were numbered in.
       positions := ARRAY(SELECT nextval('${s}.global_position') FROM unnest(event_appends) ai WHERE outcomes[ai] = 'appended' ORDER BY 1);
 
-      INSERT INTO ${s}.events (global_position, tenant_id, aggregate_id, aggregate_type, version, event_id,
-        event_type, event_version, content_type, content_schema, correlation_id, causation_id, actor_id,
-        client_timestamp_ms, payload_sha256, headers, payload, recorded_at)
+      INSERT INTO ${s}.events (${EVENT_COLUMNS})
       SELECT positions[row_number() OVER (ORDER BY v.ej)], p_tenant_ids[v.ai], p_aggregate_ids[v.ai], p_aggregate_types[v.ai],
         p_expected_versions[v.ai] + row_number() OVER (PARTITION BY v.ai ORDER BY v.ej), v.event_id,
         v.event_type, v.event_version, v.content_type, v.content_schema, v.correlation_id, v.causation_id, v.actor_id,
-        v.client_timestamp_ms, v.payload_sha256, v.headers, v.payload, committed_at
-      FROM unnest(p_event_ids, p_event_types, p_event_versions, p_content_types, p_payloads, p_content_schemas,
+        v.client_timestamp_ms, v.payload_sha256, v.headers, v.payload, committed_at,
+        CASE WHEN v.last THEN p_idempotency_keys[v.ai] END,
+        CASE WHEN v.last THEN p_fingerprints[v.ai] END,
+        CASE WHEN v.last AND p_idempotency_keys[v.ai] IS NOT NULL THEN p_fingerprint_algorithm END
+      FROM (SELECT u.*, lead(u.ai) OVER (ORDER BY u.ej) IS DISTINCT FROM u.ai AS last FROM unnest(p_event_ids, p_event_types, p_event_versions, p_content_types, p_payloads, p_content_schemas,
         p_correlation_ids, p_causation_ids, p_actor_ids, p_client_timestamps_ms, p_payload_sha256s, p_headers, event_appends)
-        WITH ORDINALITY AS v(event_id, event_type, event_version, content_type, payload, content_schema,
-        correlation_id, causation_id, actor_id, client_timestamp_ms, payload_sha256, headers, ai, ej)
+        WITH ORDINALITY AS u(event_id, event_type, event_version, content_type, payload, content_schema,
+        correlation_id, causation_id, actor_id, client_timestamp_ms, payload_sha256, headers, ai, ej)) v
       WHERE outcomes[v.ai] = 'appended';
 
       -- Each append's answer: an appended one's last position is that of its last event
@@ -190,25 +188,41 @@ function setPath(s: string, lockNamespace: string): string {
                  sum(CASE WHEN outcomes[b.ai] = 'appended' THEN b.cnt ELSE 0 END) OVER (ORDER BY b.ai) AS appended_so_far
             FROM unnest(p_tenant_ids, p_aggregate_ids, p_aggregate_types, p_expected_versions, p_idempotency_keys,
                         p_fingerprints, p_event_counts) WITH ORDINALITY b(t_id, a_id, a_type, exp_v, idem, fp, cnt, ai)
-        ), ledger_rows AS (
-          INSERT INTO ${s}.idempotency_keys (tenant_id, aggregate_id, idempotency_key, fingerprint, last_version, last_global_position)
-          SELECT a.t_id, a.a_id, a.idem, a.fp, a.exp_v + a.cnt, positions[a.appended_so_far]
-            FROM answered a WHERE a.outcome = 'appended' AND a.idem IS NOT NULL
         )
         SELECT a.ai::integer, a.outcome,
                CASE a.outcome WHEN 'busy' THEN NULL WHEN 'appended' THEN a.exp_v + a.cnt
-                 WHEN 'replayed' THEN k.last_version WHEN 'key-reused' THEN k.last_version ELSE coalesce(h.version, 0) END,
+                 WHEN 'replayed' THEN k.version WHEN 'key-reused' THEN k.version ELSE coalesce(h.version, 0) END,
                CASE a.outcome WHEN 'busy' THEN NULL WHEN 'appended' THEN positions[a.appended_so_far]
-                 WHEN 'replayed' THEN k.last_global_position WHEN 'key-reused' THEN k.last_global_position
+                 WHEN 'replayed' THEN k.global_position WHEN 'key-reused' THEN k.global_position
                  ELSE coalesce(h.global_position, 0) END,
                CASE WHEN a.outcome = 'appended' THEN a.a_type ELSE h.aggregate_type END
           FROM answered a
-          LEFT JOIN ${s}.idempotency_keys k ON a.outcome IN ('replayed', 'key-reused')
-               AND k.tenant_id = a.t_id AND k.aggregate_id = a.a_id AND k.idempotency_key = a.idem
+          LEFT JOIN LATERAL (${keyedEvent(s, 'a.t_id', 'a.a_id', 'a.idem')}) k ON a.outcome IN ('replayed', 'key-reused')
           LEFT JOIN LATERAL (SELECT e.version, e.global_position, e.aggregate_type FROM ${s}.events e
                               WHERE a.outcome NOT IN ('busy', 'appended', 'replayed', 'key-reused')
                                 AND e.tenant_id = a.t_id AND e.aggregate_id = a.a_id ORDER BY e.version DESC LIMIT 1) h ON true
          ORDER BY a.ai;
       RETURN;
     END IF;`;
+}
+
+/** Every column an append writes, in the order both inserts give them. */
+const EVENT_COLUMNS = `global_position, tenant_id, aggregate_id, aggregate_type, version, event_id, event_type, event_version,
+  content_type, content_schema, correlation_id, causation_id, actor_id, client_timestamp_ms, payload_sha256, headers, payload,
+  recorded_at, idempotency_key, fingerprint, fingerprint_algorithm`;
+
+/**
+ * The event that carries an idempotency key for a stream, if it is younger than the
+ * retention: older keys are forgotten. Its version and position are the first answer.
+ */
+function keyedEvent(s: string, tenant: string, aggregate: string, key: string): string {
+  return `SELECT e.version, e.global_position, e.fingerprint, e.fingerprint_algorithm FROM ${s}.events e
+     WHERE e.tenant_id = ${tenant} AND e.aggregate_id = ${aggregate} AND e.idempotency_key = ${key}
+       AND e.recorded_at > now() - p_key_retention
+     ORDER BY e.global_position DESC LIMIT 1`;
+}
+
+/** Whether a keyed event was written by the very batch now resent: same fingerprint, same algorithm. */
+function sameBatch(keyed: string, fingerprint: string): string {
+  return `${keyed}.fingerprint_algorithm = p_fingerprint_algorithm AND ${keyed}.fingerprint = ${fingerprint}`;
 }

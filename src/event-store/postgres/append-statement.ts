@@ -4,22 +4,31 @@
 
 import type { AppendRequest, NewEvent } from '../event-store.ts';
 import { DEFAULT_CONTENT_TYPE } from '../event-store.ts';
-import { batchFingerprint } from '../rules.ts';
+import { batchFingerprint, FINGERPRINT_ALGORITHM } from '../rules.ts';
+import { DEFAULT_OPTIONS } from './options.ts';
+
+export interface BatchOptions {
+  /** Wait for tenant locks other transactions hold; without, such a tenant's appends answer 'busy'. */
+  readonly wait: boolean;
+  /** How long an idempotency key is honoured; older keys are forgotten. */
+  readonly keyRetentionMs: number;
+}
 
 /**
  * One statement for many appends: it answers one row per append (`append_index` counts from
- * 1 in the order given). With `wait` it waits for tenant locks other transactions hold;
- * without, the appends of such a tenant answer 'busy' and nothing of theirs is written.
+ * 1 in the order given); a 'busy' append wrote nothing.
  */
-export function batchStatement(schema: string, appends: readonly AppendRequest[], options: { readonly wait: boolean }): { text: string; values: unknown[] } {
+export function batchStatement(schema: string, appends: readonly AppendRequest[], options: BatchOptions): { text: string; values: unknown[] } {
   const events = appends.flatMap((append) => append.events);
   const column = <T>(pick: (event: NewEvent) => T): T[] => events.map(pick);
   const optional = <T>(pick: (event: NewEvent) => T | undefined): Array<T | null> => events.map((e) => pick(e) ?? null);
-  const placeholders = Array.from({ length: 20 }, (_, i) => `$${i + 1}`).join(', ');
+  const placeholders = Array.from({ length: 22 }, (_, i) => `$${i + 1}`).join(', ');
   return {
     text: `SELECT * FROM "${schema}".append_batch(${placeholders})`,
     values: [
       options.wait,
+      `${options.keyRetentionMs} milliseconds`,
+      FINGERPRINT_ALGORITHM,
       appends.map((a) => a.tenantId),
       appends.map((a) => a.stream.aggregateId),
       appends.map((a) => a.stream.aggregateType),
@@ -45,5 +54,5 @@ export function batchStatement(schema: string, appends: readonly AppendRequest[]
 
 /** One append alone, waiting for its tenant's lock: what a test holds open in a transaction. */
 export function appendStatement(schema: string, request: AppendRequest): { text: string; values: unknown[] } {
-  return batchStatement(schema, [request], { wait: true });
+  return batchStatement(schema, [request], { wait: true, keyRetentionMs: DEFAULT_OPTIONS.idempotencyRetentionMs });
 }

@@ -194,11 +194,27 @@ const MIGRATIONS: readonly Migration[] = [
       END $$;`,
   },
   {
-    // append_events stays for servers of the previous version still running during an
-    // upgrade: both take the same tenant locks, so they can share the log meanwhile.
+    // append_events and the idempotency_keys table stay for servers of the previous version
+    // still running during an upgrade: both versions take the same tenant locks, so they can
+    // share the log meanwhile (a key one version recorded, the other does not see).
     version: 3,
-    name: 'append_batch: many appends in one transaction, NOTIFY left to after commit',
-    sql: (s) => appendBatchFunction(s, literal(s)),
+    name: 'append_batch: many appends in one transaction, NOTIFY after commit, keys on their events',
+    sql: (s) => `
+      -- An idempotency key now lives on the last event of the append it keyed: no ledger row
+      -- per command, nothing ever deleted (no bloat), and the answer a resend gets is that
+      -- event's version and position. Which hash made the fingerprint is kept beside it.
+      ALTER TABLE ${s}.events ADD COLUMN idempotency_key text, ADD COLUMN fingerprint text,
+        ADD COLUMN fingerprint_algorithm text;
+      CREATE INDEX events_idempotency_key_idx ON ${s}.events (tenant_id, aggregate_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+      -- Keys of the last day (the default retention) move onto their events, so a resend
+      -- just after the upgrade still gets its first answer. The one update history allows.
+      ALTER TABLE ${s}.events DISABLE TRIGGER events_append_only;
+      UPDATE ${s}.events e SET idempotency_key = k.idempotency_key, fingerprint = k.fingerprint, fingerprint_algorithm = 'sha256/v1'
+        FROM ${s}.idempotency_keys k
+       WHERE e.global_position = k.last_global_position AND k.recorded_at > now() - interval '1 day';
+      ALTER TABLE ${s}.events ENABLE TRIGGER events_append_only;
+      ${appendBatchFunction(s, literal(s))}`,
   },
 ];
 

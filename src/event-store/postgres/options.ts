@@ -23,6 +23,11 @@ export interface PostgresEventStoreOptions {
   readonly connectTimeoutMs?: number;
   /** How often a live subscription looks at the table anyway, in case a notification was lost. */
   readonly fallbackPollMs?: number;
+  /**
+   * How long an idempotency key is honoured: a resend within it gets the first answer;
+   * later the key is forgotten and the append stands on its expected version alone.
+   */
+  readonly idempotencyRetentionMs?: number;
 }
 
 export type ResolvedOptions = Required<PostgresEventStoreOptions>;
@@ -38,6 +43,7 @@ export const DEFAULT_OPTIONS = {
   idleInTransactionTimeoutMs: 10_000,
   connectTimeoutMs: 5_000,
   fallbackPollMs: 1_500,
+  idempotencyRetentionMs: 24 * 60 * 60 * 1000,
 } as const;
 
 /** Lower-case identifiers only: no quoting surprises, and the schema name fits in a channel name. */
@@ -48,7 +54,7 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
   if (!SCHEMA_NAME.test(resolved.schema)) {
     throw new InvalidRequestError(`schema name ${JSON.stringify(resolved.schema)} must match ${SCHEMA_NAME}`);
   }
-  for (const name of ['poolMax', 'statementTimeoutMs', 'lockTimeoutMs', 'idleInTransactionTimeoutMs', 'connectTimeoutMs', 'fallbackPollMs'] as const) {
+  for (const name of ['poolMax', 'statementTimeoutMs', 'lockTimeoutMs', 'idleInTransactionTimeoutMs', 'connectTimeoutMs', 'fallbackPollMs', 'idempotencyRetentionMs'] as const) {
     const value = resolved[name];
     if (!Number.isSafeInteger(value) || value < 1) throw new InvalidRequestError(`${name} must be a whole number from 1 up, got ${value}`);
   }
@@ -57,7 +63,8 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
 
 /**
  * The server's environment: DATABASE_URL (required), PG_SCHEMA, PG_POOL_MAX,
- * PG_STATEMENT_TIMEOUT_MS, PG_LOCK_TIMEOUT_MS, PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_CONNECT_TIMEOUT_MS.
+ * PG_STATEMENT_TIMEOUT_MS, PG_LOCK_TIMEOUT_MS, PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_CONNECT_TIMEOUT_MS,
+ * PG_IDEMPOTENCY_RETENTION_MS.
  * Returns a message instead of options when something is missing or malformed.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): PostgresEventStoreOptions | { readonly problem: string } {
@@ -71,6 +78,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): PostgresEventStoreOption
     lockTimeoutMs: 'PG_LOCK_TIMEOUT_MS',
     idleInTransactionTimeoutMs: 'PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     connectTimeoutMs: 'PG_CONNECT_TIMEOUT_MS',
+    idempotencyRetentionMs: 'PG_IDEMPOTENCY_RETENTION_MS',
   } as const;
   const parsed: { -readonly [K in keyof typeof numbers]?: number } = {};
   for (const [option, variable] of Object.entries(numbers) as Array<[keyof typeof numbers, string]>) {

@@ -92,10 +92,15 @@ export class PostgresEventStore implements EventStore {
     });
     const channel = notificationChannel(options.schema);
     this.notifier = new CommitNotifier(async (payloads) => {
-      await this.query({ text: `SELECT pg_notify($1, payload) FROM unnest($2::text[]) payload`, values: [channel, payloads] });
+      // NOTIFY takes a transaction id, so its commit would wait for a WAL flush of its own;
+      // what it announces is already durable, so this commit need not wait.
+      await this.query({
+        text: `SELECT count(pg_notify($1, payload)), set_config('synchronous_commit', 'off', true) FROM unnest($2::text[]) payload`,
+        values: [channel, payloads],
+      });
     });
     this.groupCommit = new GroupCommit({
-      run: (appends, mode) => this.query(batchStatement(options.schema, appends, mode)),
+      run: (appends, { wait }) => this.query(batchStatement(options.schema, appends, { wait, keyRetentionMs: options.idempotencyRetentionMs })),
       failure: (error) => translateDatabaseError(error, database),
       committed: (lastPositionByTenant) => {
         // Subscriptions in this process hear of it now; other processes by NOTIFY.

@@ -170,9 +170,9 @@ describePostgres('PostgreSQL group commit', (databaseUrl) => {
     await whileTenantLocked(schema, high, async (holder) => {
       await withClient(databaseUrl, (one) => withClient(databaseUrl, async (other) => {
         const [onePid, otherPid] = [await backendPid(one), await backendPid(other)];
-        const highFirst = one.query(batchStatement(schema, [oneEvent(high, 'a'), oneEvent(low, 'b')], { wait: true }));
+        const highFirst = one.query(batchStatement(schema, [oneEvent(high, 'a'), oneEvent(low, 'b')], { wait: true, keyRetentionMs: 60_000 }));
         await until(() => waitingForLock(holder, onePid), 'the first batch to wait');
-        const lowFirst = other.query(batchStatement(schema, [oneEvent(low, 'c'), oneEvent(high, 'd')], { wait: true }));
+        const lowFirst = other.query(batchStatement(schema, [oneEvent(low, 'c'), oneEvent(high, 'd')], { wait: true, keyRetentionMs: 60_000 }));
         await until(() => waitingForLock(holder, otherPid), 'the second batch to wait');
         await holder.query('ROLLBACK');
         const results = await Promise.all([highFirst, lowFirst]);

@@ -26,6 +26,7 @@ describePostgres('PostgreSQL schema upgrades', (databaseUrl) => {
       await client.query(`DELETE FROM "${schema}".schema_migrations WHERE version > 1`);
       await client.query(`DROP FUNCTION "${schema}".append_events`);
       await client.query(`DROP FUNCTION "${schema}".append_batch`);
+      await client.query(`ALTER TABLE "${schema}".events DROP COLUMN idempotency_key, DROP COLUMN fingerprint, DROP COLUMN fingerprint_algorithm`);
     });
 
     const upgraded = await startPostgresStore(databaseUrl, { schema });
