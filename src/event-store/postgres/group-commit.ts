@@ -118,6 +118,9 @@ export class GroupCommit {
     for (const tenantId of tenants) this.inFlight.add(tenantId);
     try {
       await this.runAndAnswer(batch, options);
+    } catch (error) {
+      // A row it could not read: whoever is still waiting hears of it (the others settled).
+      for (const queued of batch) queued.fail(error instanceof Error ? error : new Error(String(error)));
     } finally {
       for (const tenantId of tenants) this.inFlight.delete(tenantId);
     }
