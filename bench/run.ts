@@ -6,11 +6,13 @@
 // take within those seconds, 2), BENCH_EVENTS (catch-up and CLI log, 200000),
 // BENCH_MEMORY_EVENTS (200000) and BENCH_MEMORY_SECONDS (25, whichever ends first),
 // BENCH_SHORT_STREAM (20), BENCH_LONG_STREAM (2000). PostgreSQL rows need DATABASE_URL.
-// Progress goes to stderr, the report to stdout.
+// Some rows only: `pnpm bench -- postgres` or BENCH_ONLY=postgres,live (see only.ts); the
+// row groups are the section names below. Progress goes to stderr, the report to stdout.
 
 import { startEventStoreServer, stopAllChildren } from './children.ts';
 import { Floors } from './floors.ts';
 import { progress, SIZES } from './measure.ts';
+import { ONLY, wanted } from './only.ts';
 import { DATABASE_URL, dropSchemas } from './postgres.ts';
 import { Report } from './report.ts';
 import { grpcMemoryWriteRows, inProcessRows } from './rows-commands.ts';
@@ -23,8 +25,13 @@ import { appendMessageBytes, eventMessageBytes } from './workload.ts';
 const report = new Report();
 let failures = 0;
 
-/** Runs one section; a failure is reported and the run goes on with the next section. */
+/** Runs one section, if wanted (see only.ts). */
 async function section(name: string, work: () => Promise<void>): Promise<void> {
+  if (wanted(name)) await attempt(name, work);
+}
+
+/** A failure is reported and the run goes on with the next section. */
+async function attempt(name: string, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -56,18 +63,21 @@ async function main(): Promise<void> {
   if (DATABASE_URL === undefined) {
     report.note('DATABASE_URL is not set: the PostgreSQL floors and rows are left out (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
   }
+  if (ONLY.length > 0) report.note(`only the row groups matching ${ONLY.join(', ')} were run`);
   const floors = await Floors.start({ messageBytes, eventBytes }, DATABASE_URL);
   try {
     await section('in-process commands', () => inProcessRows(report, floors));
-    await section('gRPC → memory', () => memoryServerRows(floors));
+    if (MEMORY_SERVER_SECTIONS.some(wanted)) await attempt('gRPC → memory', () => memoryServerRows(floors));
     await section('memory backend bytes per event', () => memoryBytesRow(report, messageBytes));
     const databaseUrl = DATABASE_URL;
-    if (databaseUrl !== undefined) await section('PostgreSQL', () => postgresRows(report, databaseUrl, floors));
+    if (databaseUrl !== undefined) await postgresRows(report, databaseUrl, floors, section);
   } finally {
     await floors.close();
   }
   report.print((line) => process.stdout.write(`${line}\n`));
 }
+
+const MEMORY_SERVER_SECTIONS = ['gRPC → memory writes', 'gRPC → memory live latency', 'gRPC → memory catch-up', 'CLI summary'];
 
 /** The rows served by one memory backend child, as `pnpm event-store` runs it. */
 async function memoryServerRows(floors: Floors): Promise<void> {
@@ -76,10 +86,11 @@ async function memoryServerRows(floors: Floors): Promise<void> {
   try {
     const { address } = server;
     await section('gRPC → memory writes', () => grpcMemoryWriteRows(report, address, floors));
-    await section('live latency', () => liveLatencyRows(report, address, floors));
+    await section('gRPC → memory live latency', () => liveLatencyRows(report, address, floors));
     // The CLI rows read the long log the catch-up row fills.
-    const longLog = await memoryCatchUpRows(report, address, floors);
-    await section('CLI summary', () => cliSummaryRows(report, address, longLog));
+    let longLog: { tenantId: string; accountId: string } | undefined;
+    if (wanted('gRPC → memory catch-up') || wanted('CLI summary')) longLog = await memoryCatchUpRows(report, address, floors);
+    await section('CLI summary', () => cliSummaryRows(report, address, longLog ?? { tenantId: '', accountId: '' }));
   } finally {
     await server.stop();
   }

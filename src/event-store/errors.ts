@@ -82,3 +82,13 @@ export class UnauthenticatedError extends EventStoreError {
 export class PermissionDeniedError extends EventStoreError {
   readonly code = 'permission-denied';
 }
+
+/**
+ * The store gave up on the request and recorded nothing (a lock or statement timeout rolled
+ * it back), so sending it again is safe, with or without an idempotency key. A kind of
+ * unavailable (the wire's UNAVAILABLE too), so whoever handles "try later" handles it.
+ */
+export class NotRecordedError extends StoreUnavailableError {
+  /** How the gRPC edge marks it within UNAVAILABLE, so a client can tell it from "unknown". */
+  static readonly wirePrefix = 'not recorded: ';
+}

@@ -13,7 +13,7 @@ import type {
   SubscribeRequest,
   SubscriptionMessage,
 } from './event-store.ts';
-import { StoreUnavailableError } from './errors.ts';
+import { NotRecordedError, StoreUnavailableError } from './errors.ts';
 import { errorFromStatus, isServiceError } from './grpc/errors-from-status.ts';
 import type { CallSite } from './grpc/errors-from-status.ts';
 import { CHANNEL_OPTIONS } from './grpc/channel-options.ts';
@@ -102,19 +102,26 @@ export class GrpcEventStore implements EventStore {
    * An append whose answer was lost (a deadline, a dropped connection) may have committed.
    * With an idempotency key, sending the very same request again is safe, so it is tried
    * again a few times (with several servers, on another one); without one, or if it still
-   * fails, the outcome is unknown.
+   * fails, the outcome is unknown. An append the server says it did not record is sent
+   * again with or without a key.
    */
   async append(request: AppendRequest): Promise<AppendResult> {
     const site = { tenantId: request.tenantId, aggregateId: request.stream.aggregateId, expectedVersion: request.expectedVersion };
     const wire = appendRequestToWire(request);
-    const resendable = request.idempotencyKey !== undefined;
+    // Whether some attempt may have been recorded: any failure but "not recorded".
+    let inDoubt = false;
+    const mayResend = (error: StoreUnavailableError): boolean => {
+      const notRecorded = error instanceof NotRecordedError;
+      inDoubt ||= !notRecorded;
+      return notRecorded || request.idempotencyKey !== undefined;
+    };
     try {
-      return await this.resending(resendable, async () => {
+      return await this.resending(mayResend, async () => {
         const response = await this.unary(methods.append, wire, site);
         return this.reply(() => appendResultFromWire(response));
       });
     } catch (error) {
-      if (error instanceof StoreUnavailableError) throw new StoreUnavailableError(`${error.message}; whether the append was recorded is unknown`);
+      if (error instanceof StoreUnavailableError && inDoubt) throw new StoreUnavailableError(`${error.message}; whether the append was recorded is unknown`);
       throw error;
     }
   }
@@ -123,7 +130,7 @@ export class GrpcEventStore implements EventStore {
   async readStream(request: ReadStreamRequest): Promise<StreamPage> {
     const site = { tenantId: request.tenantId, aggregateId: request.aggregateId };
     const wire = readStreamRequestToWire(request);
-    return this.resending(true, async () => {
+    return this.resending(() => true, async () => {
       const response = await this.unary(methods.readStream, wire, site);
       return this.reply(() => streamPageFromWire(response));
     });
@@ -224,13 +231,13 @@ export class GrpcEventStore implements EventStore {
     }
   }
 
-  /** Makes the call, and if it may be sent again, sends it again when the store was unreachable. */
-  private async resending<T>(resendable: boolean, call: () => Promise<T>): Promise<T> {
+  /** Makes the call, and sends it again when the store was unreachable and `mayResend` allows. */
+  private async resending<T>(mayResend: (error: StoreUnavailableError) => boolean, call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (error) {
-        if (!(error instanceof StoreUnavailableError) || !resendable || attempt >= ATTEMPTS) throw error;
+        if (!(error instanceof StoreUnavailableError) || !mayResend(error) || attempt >= ATTEMPTS) throw error;
         await pause(250 * attempt, new AbortController().signal);
       }
     }

@@ -104,6 +104,9 @@ export function pageSize(maxCount: number): number {
   return maxCount === 0 ? MAX_PAGE_SIZE : Math.min(maxCount, MAX_PAGE_SIZE);
 }
 
+/** Names how batchFingerprint computes; stores keep it beside each fingerprint they record. */
+export const FINGERPRINT_ALGORITHM = 'sha256/v1';
+
 /**
  * What makes two appends "the same batch" for idempotency: the stream, the expected version
  * and every event's identity and bytes. Metadata the client may legitimately restamp on a

@@ -11,6 +11,7 @@ import {
   InvalidRequestError,
   LimitExceededError,
   MissingTenantError,
+  NotRecordedError,
   PermissionDeniedError,
   StoreUnavailableError,
   TenantMismatchError,
@@ -55,6 +56,10 @@ export function statusOf(error: unknown, ref: string): Answer {
   }
   if (error instanceof DuplicateEventIdError) return reply(status.ALREADY_EXISTS, error.message);
   if (error instanceof LimitExceededError) return reply(status.RESOURCE_EXHAUSTED, error.message);
+  if (error instanceof NotRecordedError) {
+    const details = `${NotRecordedError.wirePrefix}the event store gave up on the request and recorded nothing; send it again (ref ${ref})`;
+    return { status: { code: status.UNAVAILABLE, details, metadata }, withheld: describe(error) };
+  }
   if (error instanceof StoreUnavailableError) {
     const details = `the event store cannot reach its storage right now; try again shortly (ref ${ref})`;
     return { status: { code: status.UNAVAILABLE, details, metadata }, withheld: describe(error) };

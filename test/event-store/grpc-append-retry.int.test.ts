@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppendRequest, AppendResult, EventStore } from '../../src/event-store/event-store.ts';
 import { readWholeStream } from '../../src/event-store/event-store.ts';
-import { StoreUnavailableError } from '../../src/event-store/errors.ts';
+import { NotRecordedError, StoreUnavailableError } from '../../src/event-store/errors.ts';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
 import { decode } from '../../src/domain/bank-account-codec.ts';
@@ -46,6 +46,25 @@ describe('GrpcEventStore append when the answer is lost', () => {
       expect(backend.appendCalls).toBe(3);
       // Every resend was the same keyed batch: stored once, whatever the client heard.
       expect(await readWholeStream(backend, { tenantId, aggregateId: 'acc-1' })).toHaveLength(1);
+    });
+  });
+});
+
+describe('GrpcEventStore append when the server recorded nothing', () => {
+  it('sends an append without a key again, since the server gave up before recording it', async () => {
+    await withRefusals((call) => call === 1, async ({ client, backend, tenantId }) => {
+      const result = await client.append({ tenantId, stream: account('acc-1'), expectedVersion: 0, events: [newEvent()] });
+      expect(result.lastVersion).toBe(1);
+      expect(backend.appendCalls).toBe(2);
+    });
+  });
+
+  it('says "not recorded", not "unknown", when every attempt was turned away', async () => {
+    await withRefusals(() => true, async ({ client, backend, tenantId }) => {
+      const failure = await client.append({ tenantId, stream: account('acc-1'), expectedVersion: 0, events: [newEvent()] }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(NotRecordedError);
+      expect(backend.appendCalls).toBe(3);
+      expect(await readWholeStream(backend, { tenantId, aggregateId: 'acc-1' })).toHaveLength(0);
     });
   });
 });
@@ -95,6 +114,39 @@ class LosesAnswers extends InMemoryEventStore implements EventStore {
     const result = await super.append(request);
     if (this.loseAnswer(call)) this.proxy().cut();
     return result;
+  }
+}
+
+/** A memory store that, for the appends `refuse` picks, gives up as a timed-out database would. */
+class GivesUp extends InMemoryEventStore implements EventStore {
+  appendCalls = 0;
+
+  constructor(private readonly refuse: (call: number) => boolean) {
+    super();
+  }
+
+  override async append(request: AppendRequest): Promise<AppendResult> {
+    if (this.refuse(++this.appendCalls)) throw new NotRecordedError('lock_timeout: nothing was recorded');
+    return super.append(request);
+  }
+}
+
+async function withRefusals(
+  refuse: (call: number) => boolean,
+  test: (context: { client: GrpcEventStore; backend: GivesUp; tenantId: string }) => Promise<void>,
+): Promise<void> {
+  const backend = new GivesUp(refuse);
+  const server = await serveOnLoopback(backend);
+  try {
+    const client = await GrpcEventStore.connect({ address: server.address });
+    try {
+      await test({ client, backend, tenantId: newTenant() });
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await server.stop();
+    await backend.close();
   }
 }
 

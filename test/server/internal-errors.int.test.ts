@@ -87,16 +87,16 @@ describePostgres('a server over PostgreSQL, on failures with the database\'s own
     await dropSchema(databaseUrl, schema);
   });
 
-  it("answers a duplicate event id with ALREADY_EXISTS and a ref, keeping PostgreSQL's key detail to the log", async () => {
+  it('answers a duplicate event id with ALREADY_EXISTS in its own words, with nothing of the database in them', async () => {
     const tenantId = newTenant();
     const eventId = uuidv7();
     expect((await client().append(eventAppend(tenantId, 'acc-1', eventId))).ok).toBe(true);
     const error = failed(await client().append(eventAppend(tenantId, 'acc-2', eventId)));
     expect(status[error.code]).toBe('ALREADY_EXISTS');
-    expect(error.details).toMatch(/^an event id of this batch is already stored for the tenant \(ref [0-9a-f]{8}\)$/);
+    // Group commit finds the duplicate before inserting; only two servers racing with one
+    // id meet the unique index, whose words then go to the log behind a ref.
+    expect(error.details).toMatch(/^an event id of this batch is already stored for (the )?tenant/);
     for (const internal of ['Key (', 'events_event_id_key', 'tenant_id', '23505', eventId]) expect(error.details).not.toContain(internal);
-    const logged = server?.log.find((line) => line.includes(`(ref ${refOf(error.details)})`));
-    expect(logged).toContain(`Key (tenant_id, event_id)=(${tenantId}, ${eventId}) already exists`);
   });
 
   it("answers UNAVAILABLE without the database's host and port while it cannot be reached", async () => {

@@ -11,6 +11,7 @@ import {
   InvalidRequestError,
   LimitExceededError,
   MissingTenantError,
+  NotRecordedError,
   PermissionDeniedError,
   StoreUnavailableError,
   TenantMismatchError,
@@ -55,6 +56,9 @@ export function errorFromStatus(error: unknown, site: CallSite): Error {
     case status.RESOURCE_EXHAUSTED:
       return new LimitExceededError(details);
     case status.UNAVAILABLE:
+      // The server knows it recorded nothing (it gave up waiting): safe to send again.
+      if (details.startsWith(NotRecordedError.wirePrefix)) return new NotRecordedError(details);
+      return new StoreUnavailableError(`the event store at ${site.address} did not answer: ${details}`);
     case status.DEADLINE_EXCEEDED:
     // This client never cancels a call it is waiting on, so a CANCELLED answer means the
     // server or the connection cut it off (a server forced down mid-call): gone, not refused.

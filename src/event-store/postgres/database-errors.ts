@@ -1,7 +1,7 @@
 // Turns what the pg driver throws into the event store's typed errors, so callers of the
 // PostgreSQL store see the same vocabulary as with any other store.
 
-import { DuplicateEventIdError, EventStoreError, InvalidRequestError, StoreUnavailableError } from '../errors.ts';
+import { DuplicateEventIdError, EventStoreError, InvalidRequestError, NotRecordedError, StoreUnavailableError } from '../errors.ts';
 
 /** Failures that say "the database cannot serve us right now", not "your request is wrong". */
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE']);
@@ -13,8 +13,11 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '3D000', // invalid_catalog_name: the database does not exist
   '28000', // invalid_authorization_specification
   '28P01', // invalid_password
+]);
+/** The database cancelled the statement, so its transaction rolled back: nothing was written. */
+const GAVE_UP_SQLSTATES = new Set([
   '57014', // query_canceled: statement_timeout
-  '55P03', // lock_not_available
+  '55P03', // lock_not_available: lock_timeout
 ]);
 
 export function translateDatabaseError(error: unknown, database: string): Error {
@@ -28,6 +31,9 @@ export function translateDatabaseError(error: unknown, database: string): Error 
   }
   // PostgreSQL text cannot hold a NUL character, in a column or inside a JSON string.
   if (code === '22021' || code === '22P05') return new InvalidRequestError(`PostgreSQL cannot store this text: ${message}`);
+  // A value PostgreSQL cannot parse, such as a header with half a surrogate pair in jsonb.
+  if (code === '22P02') return new InvalidRequestError(`PostgreSQL cannot read a value of this append: ${message}`);
+  if (code !== undefined && GAVE_UP_SQLSTATES.has(code)) return new NotRecordedError(`${database} gave up on the statement, nothing was recorded: ${message}`);
   if (isUnavailable(code, message)) return new StoreUnavailableError(`${database} is unavailable: ${message || code}`);
   return error instanceof Error ? error : new Error(message);
 }

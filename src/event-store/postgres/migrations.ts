@@ -2,6 +2,7 @@
 // server runs them before serving, so a new version of the code upgrades the database.
 
 import type { Pool } from 'pg';
+import { appendBatchFunction } from './append-batch-function.ts';
 
 interface Migration {
   readonly version: number;
@@ -27,6 +28,7 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
     await client.query('BEGIN');
     // Another server's migration may hold the lock for a while; wait for it rather than fail.
     await client.query(`SET LOCAL statement_timeout = '5min'`);
+    await client.query(`SET LOCAL lock_timeout = '5min'`);
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('eventstore migrations'), hashtext($1))`, [schema]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (
@@ -190,6 +192,29 @@ const MIGRATIONS: readonly Migration[] = [
           positions[batch_size] || ' ' || CASE WHEN octet_length(p_tenant_id) <= 1000 THEN p_tenant_id ELSE '' END);
         RETURN QUERY SELECT 'appended', p_expected_version + batch_size, positions[batch_size], p_aggregate_type;
       END $$;`,
+  },
+  {
+    // append_events and the idempotency_keys table stay for servers of the previous version
+    // still running during an upgrade: both versions take the same tenant locks, so they can
+    // share the log meanwhile (a key one version recorded, the other does not see).
+    version: 3,
+    name: 'append_batch: many appends in one transaction, NOTIFY after commit, keys on their events',
+    sql: (s) => `
+      -- An idempotency key now lives on the last event of the append it keyed: no ledger row
+      -- per command, nothing ever deleted (no bloat), and the answer a resend gets is that
+      -- event's version and position. Which hash made the fingerprint is kept beside it.
+      ALTER TABLE ${s}.events ADD COLUMN idempotency_key text, ADD COLUMN fingerprint text,
+        ADD COLUMN fingerprint_algorithm text;
+      CREATE INDEX events_idempotency_key_idx ON ${s}.events (tenant_id, aggregate_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+      -- Keys of the last day (the default retention) move onto their events, so a resend
+      -- just after the upgrade still gets its first answer. The one update history allows.
+      ALTER TABLE ${s}.events DISABLE TRIGGER events_append_only;
+      UPDATE ${s}.events e SET idempotency_key = k.idempotency_key, fingerprint = k.fingerprint, fingerprint_algorithm = 'sha256/v1'
+        FROM ${s}.idempotency_keys k
+       WHERE e.global_position = k.last_global_position AND k.recorded_at > now() - interval '1 day';
+      ALTER TABLE ${s}.events ENABLE TRIGGER events_append_only;
+      ${appendBatchFunction(s, literal(s))}`,
   },
 ];
 

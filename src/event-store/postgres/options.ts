@@ -14,6 +14,11 @@ export interface PostgresEventStoreOptions {
   readonly poolMax?: number;
   /** Any single statement running longer is cancelled, so a stuck query cannot pin a connection. */
   readonly statementTimeoutMs?: number;
+  /**
+   * The longest an append waits for its tenant's lock held by another transaction; then it
+   * fails as not recorded, safe to send again, rather than holding a connection on and on.
+   */
+  readonly lockTimeoutMs?: number;
   /** A transaction left open and idle this long is ended by the server, releasing its locks. */
   readonly idleInTransactionTimeoutMs?: number;
   /** How long to wait for a new connection before calling the database unreachable. */
@@ -22,19 +27,27 @@ export interface PostgresEventStoreOptions {
   readonly fallbackPollMs?: number;
   /** The store's limits (limits.ts); by default as the environment sets them. */
   readonly limits?: Limits;
+  /**
+   * How long an idempotency key is honoured: a resend within it gets the first answer;
+   * later the key is forgotten and the append stands on its expected version alone.
+   */
+  readonly idempotencyRetentionMs?: number;
 }
 
 export type ResolvedOptions = Required<PostgresEventStoreOptions>;
 
 export const DEFAULT_OPTIONS = {
   schema: 'public',
-  // A handful of connections serve many concurrent appends: each append is one short
-  // statement, and PostgreSQL itself slows down past a few connections per core.
-  poolMax: 10,
+  // Appends go in batches over a few connections (see group-commit.ts); the rest serve
+  // reads: 16 writers and as many live subscriptions get by without queuing for long.
+  // PostgreSQL itself slows down past a few busy connections per core.
+  poolMax: 20,
   statementTimeoutMs: 15_000,
+  lockTimeoutMs: 5_000,
   idleInTransactionTimeoutMs: 10_000,
   connectTimeoutMs: 5_000,
   fallbackPollMs: 1_500,
+  idempotencyRetentionMs: 24 * 60 * 60 * 1000,
 } as const;
 
 /** Lower-case identifiers only: no quoting surprises, and the schema name fits in a channel name. */
@@ -45,7 +58,7 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
   if (!SCHEMA_NAME.test(resolved.schema)) {
     throw new InvalidRequestError(`schema name ${JSON.stringify(resolved.schema)} must match ${SCHEMA_NAME}`);
   }
-  for (const name of ['poolMax', 'statementTimeoutMs', 'idleInTransactionTimeoutMs', 'connectTimeoutMs', 'fallbackPollMs'] as const) {
+  for (const name of ['poolMax', 'statementTimeoutMs', 'lockTimeoutMs', 'idleInTransactionTimeoutMs', 'connectTimeoutMs', 'fallbackPollMs', 'idempotencyRetentionMs'] as const) {
     const value = resolved[name];
     if (!Number.isSafeInteger(value) || value < 1) throw new InvalidRequestError(`${name} must be a whole number from 1 up, got ${value}`);
   }
@@ -54,7 +67,8 @@ export function resolveOptions(options: PostgresEventStoreOptions): ResolvedOpti
 
 /**
  * The server's environment: DATABASE_URL (required), PG_SCHEMA, PG_POOL_MAX,
- * PG_STATEMENT_TIMEOUT_MS, PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_CONNECT_TIMEOUT_MS.
+ * PG_STATEMENT_TIMEOUT_MS, PG_LOCK_TIMEOUT_MS, PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_CONNECT_TIMEOUT_MS,
+ * PG_IDEMPOTENCY_RETENTION_MS.
  * Returns a message instead of options when something is missing or malformed.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): PostgresEventStoreOptions | { readonly problem: string } {
@@ -65,8 +79,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): PostgresEventStoreOption
   const numbers = {
     poolMax: 'PG_POOL_MAX',
     statementTimeoutMs: 'PG_STATEMENT_TIMEOUT_MS',
+    lockTimeoutMs: 'PG_LOCK_TIMEOUT_MS',
     idleInTransactionTimeoutMs: 'PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     connectTimeoutMs: 'PG_CONNECT_TIMEOUT_MS',
+    idempotencyRetentionMs: 'PG_IDEMPOTENCY_RETENTION_MS',
   } as const;
   const parsed: { -readonly [K in keyof typeof numbers]?: number } = {};
   for (const [option, variable] of Object.entries(numbers) as Array<[keyof typeof numbers, string]>) {

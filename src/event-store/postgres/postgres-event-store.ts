@@ -1,6 +1,7 @@
 // The event store on PostgreSQL: the backend that keeps events across restarts and lets
 // several server processes share one log. Same rules as the in-memory store, enforced by
-// one SQL function per append and read back in pages by global position.
+// one SQL function that appends a batch (group-commit.ts gathers it), read back in pages
+// by global position.
 
 import pg from 'pg';
 import type { Pool } from 'pg';
@@ -14,10 +15,12 @@ import type {
   SubscribeRequest,
   SubscriptionMessage,
 } from '../event-store.ts';
-import { ConcurrencyError, IdempotencyKeyReusedError, InvalidRequestError, StoreUnavailableError } from '../errors.ts';
+import { ConcurrencyError, DuplicateEventIdError, IdempotencyKeyReusedError, InvalidRequestError, StoreUnavailableError } from '../errors.ts';
 import { checkAppend, checkReadStream, checkSubscribe, pageSize } from '../rules.ts';
-import { appendStatement } from './append-statement.ts';
+import { batchStatement } from './append-statement.ts';
+import { CommitNotifier } from './commit-notifier.ts';
 import { translateDatabaseError } from './database-errors.ts';
+import { GroupCommit } from './group-commit.ts';
 import { NotificationListener } from './listener.ts';
 import { migrate, notificationChannel } from './migrations.ts';
 import type { PostgresEventStoreOptions, ResolvedOptions } from './options.ts';
@@ -50,6 +53,8 @@ export class PostgresEventStore implements EventStore {
   private readonly schema: string;
   private readonly wakeups = new Wakeups();
   private readonly listener: NotificationListener;
+  private readonly notifier: CommitNotifier;
+  private readonly groupCommit: GroupCommit;
   private closed = false;
 
   /** Connects, creates or upgrades the schema, and returns the store ready to serve. */
@@ -60,6 +65,7 @@ export class PostgresEventStore implements EventStore {
       connectionString: resolved.connectionString,
       max: resolved.poolMax,
       statement_timeout: resolved.statementTimeoutMs,
+      lock_timeout: resolved.lockTimeoutMs,
       idle_in_transaction_session_timeout: resolved.idleInTransactionTimeoutMs,
       connectionTimeoutMillis: resolved.connectTimeoutMs,
       // Named by schema, so pg_stat_activity shows which store a connection serves.
@@ -101,21 +107,41 @@ export class PostgresEventStore implements EventStore {
       onAppended: (tenantId) => (tenantId === undefined ? this.wakeups.wakeAll() : this.wakeups.wake(tenantId)),
       onListening: () => this.wakeups.wakeAll(),
     });
+    const channel = notificationChannel(options.schema);
+    this.notifier = new CommitNotifier(async (payloads) => {
+      // NOTIFY takes a transaction id, so its commit would wait for a WAL flush of its own;
+      // what it announces is already durable, so this commit need not wait.
+      await this.query({
+        text: `SELECT count(pg_notify($1, payload)), set_config('synchronous_commit', 'off', true) FROM unnest($2::text[]) payload`,
+        values: [channel, payloads],
+      });
+    });
+    this.groupCommit = new GroupCommit({
+      run: (appends, { wait }) => this.query(batchStatement(options.schema, appends, { wait, keyRetentionMs: options.idempotencyRetentionMs })),
+      failure: (error) => translateDatabaseError(error, database),
+      committed: (lastPositionByTenant) => {
+        // Subscriptions in this process hear of it now; other processes by NOTIFY.
+        for (const tenantId of lastPositionByTenant.keys()) this.wakeups.wake(tenantId);
+        this.notifier.committed(lastPositionByTenant);
+      },
+      // One batch in the database at a time while the next gathers behind it: measured
+      // against two at a time, the batches came out twice as large and no slower each, so
+      // fewer commits and less CPU for the same appends. A quarter of the pool may wait on
+      // contended tenants.
+      batchesInFlight: 1,
+      waitingBatchesInFlight: Math.max(1, Math.floor(options.poolMax / 4)),
+    });
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
     checkAppend(request, this.options.limits);
-    const [row] = await this.query(appendStatement(this.options.schema, request));
-    if (row === undefined) throw new Error('append_events returned no row');
+    const row = await this.groupCommit.submit(request);
     const outcome = text(row, 'outcome');
     const lastVersion = bigintColumn(row, 'last_version');
     const lastGlobalPosition = bigintColumn(row, 'last_global_position');
     const { aggregateId, aggregateType } = request.stream;
     switch (outcome) {
       case 'appended':
-        // Subscriptions in this process hear of it now; other processes by NOTIFY.
-        this.wakeups.wake(request.tenantId);
-        return { lastVersion, lastGlobalPosition };
       case 'replayed':
         return { lastVersion, lastGlobalPosition };
       case 'key-reused':
@@ -130,8 +156,10 @@ export class PostgresEventStore implements EventStore {
         });
       case 'type-mismatch':
         throw new InvalidRequestError(`stream ${aggregateId} holds ${optionalText(row, 'stream_type')} events, not ${aggregateType}`);
+      case 'duplicate-event-id':
+        throw new DuplicateEventIdError(`an event id of this batch is already stored for tenant ${request.tenantId}`);
       default:
-        throw new Error(`append_events answered an unknown outcome ${outcome}`);
+        throw new Error(`append_batch answered an unknown outcome ${outcome}`);
     }
   }
 

@@ -25,13 +25,15 @@ describePostgres('PostgreSQL schema upgrades', (databaseUrl) => {
     await withClient(databaseUrl, async (client) => {
       await client.query(`DELETE FROM "${schema}".schema_migrations WHERE version > 1`);
       await client.query(`DROP FUNCTION "${schema}".append_events`);
+      await client.query(`DROP FUNCTION "${schema}".append_batch`);
+      await client.query(`ALTER TABLE "${schema}".events DROP COLUMN idempotency_key, DROP COLUMN fingerprint, DROP COLUMN fingerprint_algorithm`);
     });
 
     const upgraded = await startPostgresStore(databaseUrl, { schema });
     try {
       const versions = await withClient(databaseUrl, (client) =>
         client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`));
-      expect(versions.rows.map((row) => row.version)).toEqual([1, 2]);
+      expect(versions.rows.map((row) => row.version)).toEqual([1, 2, 3]);
       expect(await readWholeStream(upgraded.store, { tenantId, aggregateId: 'acc-1' })).toHaveLength(3);
       const appended = await upgraded.store.append({ tenantId, stream: account('acc-1'), expectedVersion: 3, events: [newEvent()] });
       expect(appended.lastVersion).toBe(4);
@@ -59,7 +61,7 @@ describePostgres('PostgreSQL schema upgrades', (databaseUrl) => {
     await again.store.close();
 
     const after = await withClient(databaseUrl, (client) => schemaSnapshot(client, schema));
-    expect(after.migrations.map((row) => row.version)).toEqual([1, 2]);
+    expect(after.migrations.map((row) => row.version)).toEqual([1, 2, 3]);
     expect(after.events).toHaveLength(4);
     expect(after).toEqual(before);
   });
