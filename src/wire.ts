@@ -55,7 +55,7 @@ export type Bank<Side extends PartialReadSide = ReadSide> = Side & {
   stop(): Promise<void>;
 };
 
-export interface ReadSideOptions extends Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'onParked' | 'until'> {
+export interface ReadSideOptions extends Pick<ProjectorOptions, 'store' | 'tenantId' | 'onApplied' | 'onProjected' | 'onParked' | 'onReadModelStopped' | 'until'> {
   /** Read models restored from their checkpoints (read-side/checkpoint.ts), to follow on from there. */
   readonly resume?: RestoredReadModels;
 }

@@ -23,9 +23,9 @@ export interface SubcommandSpec {
 
 export const SUBCOMMANDS: readonly SubcommandSpec[] = [
   spec('open', 'write side', [], ['customer', 'type', 'initial', 'id'], 'open --customer C --type T --initial AMOUNT [--id ID]', 'OpenAccount: open an account (a new id unless --id)', 'open --customer alice --type Checking --initial 100.00 --id alice-checking'),
-  spec('deposit', 'write side', ['ACCOUNT', 'AMOUNT'], ['description', 'transaction-id'], 'deposit ACCOUNT AMOUNT [--description D] [--transaction-id ID]', 'DepositMoney into an open account (a new transaction id unless given)', 'deposit alice-checking 25.50 --description "Birthday" --transaction-id bday-2026'),
-  spec('withdraw', 'write side', ['ACCOUNT', 'AMOUNT'], ['description', 'transaction-id'], 'withdraw ACCOUNT AMOUNT [--description D] [--transaction-id ID]', 'WithdrawMoney, refused beyond the balance (a new transaction id unless given)', 'withdraw alice-checking 10.00 --description "ATM"'),
-  spec('close', 'write side', ['ACCOUNT'], ['reason', 'close-id'], 'close ACCOUNT [--reason R] [--close-id ID]', 'CloseAccount: no more deposits or withdrawals (a new close id unless given)', 'close alice-checking --reason "Moving banks"'),
+  spec('deposit', 'write side', ['ACCOUNT', 'AMOUNT'], ['description', 'transaction-id'], 'deposit ACCOUNT AMOUNT [--description D] [--transaction-id ID]', 'DepositMoney into an open account', 'deposit alice-checking 25.50 --description "Birthday" --transaction-id bday-2026'),
+  spec('withdraw', 'write side', ['ACCOUNT', 'AMOUNT'], ['description', 'transaction-id'], 'withdraw ACCOUNT AMOUNT [--description D] [--transaction-id ID]', 'WithdrawMoney, refused beyond the balance', 'withdraw alice-checking 10.00 --description "ATM"'),
+  spec('close', 'write side', ['ACCOUNT'], ['reason', 'close-id'], 'close ACCOUNT [--reason R] [--close-id ID]', 'CloseAccount: no more deposits or withdrawals', 'close alice-checking --reason "Moving banks"'),
   spec('summary', 'read side', ['ACCOUNT'], ['as-of'], 'summary ACCOUNT [--as-of POSITION|TIME]', 'GetAccountSummary: balance, status, transaction count', 'summary alice-checking --as-of 3', true),
   spec('history', 'read side', ['ACCOUNT'], ['as-of'], 'history ACCOUNT [--as-of POSITION|TIME]', 'GetTransactionHistory: deposits and withdrawals with the balance after each', 'history alice-checking --as-of 2026-11-29T18:00:00Z', true),
   spec('accounts', 'read side', [], ['customer'], 'accounts --customer C', "GetAccountsByCustomer: a customer's accounts", 'accounts --customer alice', true),
@@ -121,6 +121,8 @@ file per server, tenant and read model, so the next run reads only the newer eve
 only the files it needs. A file of another log or format is rebuilt.
 
 Amounts are dollars with at most two decimals: 12, 12.5, 12.34 (no sign, no symbols).
+Each write prints its own id (a new one unless --transaction-id, --close-id or --id gives
+it): the same command sent again with that id is recorded once, answered "already recorded".
 Times (--as-of) are UTC or carry their offset: 2026-11-29T18:00:00Z, 2026-11-29T19:00+01:00.
 Colour only on a terminal, never with NO_COLOR set.
 

@@ -39,6 +39,8 @@ export interface ProjectorOptions {
   readonly onApplied?: (recorded: RecordedEvent) => void;
   /** Told of each parked event once, the restored ones when the projector starts. */
   readonly onParked?: (parked: ParkedEvent) => void;
+  /** Told once when a read model stops on an event it failed on, so that nobody has to ask to hear of it. */
+  readonly onReadModelStopped?: (stopped: ReadModelStoppedError) => void;
   /** The events parked before the read models' checkpoints, restored with them. */
   readonly parked?: readonly ParkedEvent[];
   /**
@@ -142,6 +144,7 @@ export class Projector {
         const why = error instanceof Error ? error.message : String(error);
         const stopped = new ReadModelStoppedError(`${projection.name} stopped at the event at position ${globalPosition} (${recorded.eventType} in ${recorded.stream.aggregateId}): ${why}`, { cause: error });
         this.stoppedModels.set(projection, stopped);
+        this.options.onReadModelStopped?.(stopped);
         continue;
       }
       this.takenIn.set(projection, (this.takenIn.get(projection) ?? 0) + 1);

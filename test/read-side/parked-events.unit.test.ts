@@ -77,9 +77,9 @@ describe('an event the read models cannot decode', () => {
 describe('a read model that fails on an event', () => {
   it('stops alone, with the event’s position and its name; the others keep up; queries on it are refused', async () => {
     const store = new InMemoryEventStore();
-    const bank = wireBank({ store, tenantId: TENANT });
+    const told: string[] = [];
+    const bank = wireBank({ store, tenantId: TENANT, onReadModelStopped: (stopped) => void told.push(stopped.message) });
     try {
-      // A deposit TransactionHistory cannot take in: its account never opened there.
       const failing = bank.transactionHistories;
       const apply = failing.apply.bind(failing);
       failing.apply = (projected) => {
@@ -97,6 +97,7 @@ describe('a read model that fails on an event', () => {
         'TransactionHistory stopped at the event at position 2 (MoneyDeposited in acc-1): broken on purpose',
       );
       expect(bank.transactionHistories.position).toBe(1);
+      expect(told).toEqual(['TransactionHistory stopped at the event at position 2 (MoneyDeposited in acc-1): broken on purpose']);
     } finally {
       await bank.stop();
     }
