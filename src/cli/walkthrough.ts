@@ -177,7 +177,7 @@ export async function runWalkthrough({ bank, store, tenantId, storeDescription, 
   print('  5. A refused command writes nothing, so nothing downstream changes.');
   print('  6. Two writers cannot both spend the same money: the loser of the race decides again.');
   print('  7. Read models can be thrown away and rebuilt from the log at any time.');
-  print('  8. A view nobody planned for is one more projection over the same events.');
+  print('  8. A view nobody planned for is one more read model, replayed from the same events.');
 }
 
 function printPortfolio(print: (line: string) => void, portfolio: CustomerPortfolio | undefined): void {
