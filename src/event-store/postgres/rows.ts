@@ -6,11 +6,16 @@ import { EVENT_OVERHEAD_BYTES } from '../rules.ts';
 
 export type Row = Readonly<Record<string, unknown>>;
 
-/** The columns every event read selects, in the shape `toRecordedEvent` expects. */
-export const EVENT_COLUMNS = `e.global_position, e.tenant_id, e.aggregate_id, e.aggregate_type, e.version, e.event_id,
+/**
+ * The columns every event read selects, in the shape `toRecordedEvent` expects. A page cut
+ * by bytes passes its own `payload` expression, so rows past the cut never send theirs.
+ */
+export function eventColumns(payload = 'e.payload'): string {
+  return `e.global_position, e.tenant_id, e.aggregate_id, e.aggregate_type, e.version, e.event_id,
   e.event_type, e.event_version, e.content_type, e.content_schema, e.correlation_id, e.causation_id, e.actor_id,
-  e.client_timestamp_ms, e.payload_sha256, e.headers, e.payload,
+  e.client_timestamp_ms, e.payload_sha256, e.headers, ${payload} AS payload,
   floor(extract(epoch FROM e.recorded_at) * 1000)::bigint AS recorded_at_ms`;
+}
 
 /**
  * What an event row weighs for the response budget, as `eventBytes` (rules.ts) weighs an
