@@ -23,28 +23,12 @@ import { migrate, notificationChannel } from './migrations.ts';
 import type { PostgresEventStoreOptions, ResolvedOptions } from './options.ts';
 import { describeDatabase, resolveOptions } from './options.ts';
 import type { Row } from './rows.ts';
-import { bigintColumn, eventBytesSql, eventColumns, optionalText, text, toRecordedEvent } from './rows.ts';
+import { budgeted, eventBytesSql, withinBudget } from './byte-budget.ts';
+import { bigintColumn, eventColumns, optionalText, text, toRecordedEvent } from './rows.ts';
 import { Doorbell, Wakeups } from './wakeups.ts';
 
 /** Events a subscription reads per query: its memory stays flat however long the log. */
 const LOG_PAGE_SIZE = 200;
-
-/**
- * The rows of `rows` (each with a `bytes` column), in `order`, each marked whether it fits
- * the byte budget: the rows before it and it weigh at most `budget`, or nothing weighs
- * before it, so one event larger than the budget still goes, alone.
- */
-function budgeted(rows: string, order: string, budget: string): string {
-  return `SELECT sized.*, (sized.bytes_before = 0 OR sized.bytes_before + sized.bytes <= ${budget}) AS within_budget
-    FROM (SELECT inner_rows.*, coalesce(sum(inner_rows.bytes) OVER (ORDER BY inner_rows.${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS bytes_before
-          FROM (${rows}) inner_rows) sized`;
-}
-
-/** The leading rows marked within the budget: where a page stops. */
-function withinBudget(rows: readonly Row[]): readonly Row[] {
-  const cut = rows.findIndex((row) => row['within_budget'] !== true);
-  return cut === -1 ? rows : rows.slice(0, cut);
-}
 
 export class PostgresEventStore implements EventStore {
   private readonly schema: string;
