@@ -77,7 +77,7 @@ export function checkSubscribe(request: SubscribeRequest, limits: Limits): void 
 /**
  * What an event weighs for the byte limits: its payload, its text and a fixed share for
  * the bookkeeping around it. Text counts in UTF-16 units, near enough to bytes here.
- * PostgreSQL's reads weigh rows the same way (`EVENT_BYTES_SQL` in postgres/rows.ts).
+ * PostgreSQL weighs rows the same way (`eventBytesSql` in postgres/byte-budget.ts).
  */
 export function eventBytes(event: NewEvent): number {
   let bytes = EVENT_OVERHEAD_BYTES + event.payload.byteLength + event.eventId.length + event.eventType.length + event.contentType.length

@@ -1,13 +1,14 @@
 // The memory backend's own limits: a ceiling on what it holds, past which appends are
 // refused and nothing is lost, and no memory spent on tenants that are merely asked about.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import type { NewEvent } from '../../src/event-store/event-store.ts';
 import { readWholeStream } from '../../src/event-store/event-store.ts';
 import { InvalidRequestError, LimitExceededError } from '../../src/event-store/errors.ts';
 import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.ts';
-import { DEFAULT_LIMITS, LimitConfigError, limitsFromEnv } from '../../src/event-store/limits.ts';
+import { DEFAULT_LIMITS, LIMIT_SPECS, LimitConfigError, limitsFromEnv } from '../../src/event-store/limits.ts';
 import { heapAfterGc } from '../support/heap.ts';
 import { account, failure, newTenant, untilCaughtUp } from './contract.ts';
 
@@ -74,6 +75,14 @@ describe('limits from the environment', () => {
   it('reads each variable, leaving unset and empty ones at their defaults', () => {
     const limits = limitsFromEnv({ EVENT_STORE_MAX_TEXT_BYTES: '256', EVENT_STORE_MAX_RESPONSE_BYTES: '' });
     expect(limits).toEqual({ ...DEFAULT_LIMITS, textBytes: 256 });
+  });
+
+  it('are listed in the README as limits.ts has them, each with its variable and default', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const mib = (bytes: number): string => (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0 ? `${bytes} (${bytes / (1024 * 1024)} MiB)` : String(bytes));
+    for (const spec of Object.values(LIMIT_SPECS)) {
+      expect(readme).toContain(`| \`${spec.variable}\` | ${spec.bounds} | ${mib(spec.defaultValue)} |`);
+    }
   });
 
   it.each(['0', '-1', '1.5', 'lots', '1e400'])('refuses %s, naming the variable', (value) => {

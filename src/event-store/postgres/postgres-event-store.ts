@@ -26,28 +26,12 @@ import { migrate, notificationChannel } from './migrations.ts';
 import type { PostgresEventStoreOptions, ResolvedOptions } from './options.ts';
 import { describeDatabase, resolveOptions } from './options.ts';
 import type { Row } from './rows.ts';
-import { bigintColumn, EVENT_COLUMNS, eventBytesSql, optionalText, text, toRecordedEvent } from './rows.ts';
+import { budgeted, eventBytesSql, withinBudget } from './byte-budget.ts';
+import { bigintColumn, eventColumns, optionalText, text, toRecordedEvent } from './rows.ts';
 import { Doorbell, Wakeups } from './wakeups.ts';
 
 /** Events a subscription reads per query: its memory stays flat however long the log. */
 const LOG_PAGE_SIZE = 200;
-
-/**
- * The rows of `rows` (each with a `bytes` column), in `order`, each marked whether it fits
- * the byte budget: the rows before it and it weigh at most `budget`, or nothing weighs
- * before it, so one event larger than the budget still goes, alone.
- */
-function budgeted(rows: string, order: string, budget: string): string {
-  return `SELECT sized.*, (sized.bytes_before = 0 OR sized.bytes_before + sized.bytes <= ${budget}) AS within_budget
-    FROM (SELECT inner_rows.*, coalesce(sum(inner_rows.bytes) OVER (ORDER BY inner_rows.${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS bytes_before
-          FROM (${rows}) inner_rows) sized`;
-}
-
-/** The leading rows marked within the budget: where a page stops. */
-function withinBudget(rows: readonly Row[]): readonly Row[] {
-  const cut = rows.findIndex((row) => row['within_budget'] !== true);
-  return cut === -1 ? rows : rows.slice(0, cut);
-}
 
 export class PostgresEventStore implements EventStore {
   private readonly schema: string;
@@ -230,20 +214,18 @@ export class PostgresEventStore implements EventStore {
    * cut again at the response budget, so a page of large events stays a few megabytes.
    */
   private async readLogPage(tenantId: string, prefix: string, from: number): Promise<{ events: RecordedEvent[]; nextPosition: number; isEnd: boolean }> {
-    const matches = 'starts_with(aggregate_id, $4)';
+    const matches = 'starts_with(e.aggregate_id, $4)';
     const rows = await this.query({
-      text: `SELECT page.global_position AS scanned_position, page.within_budget, ${EVENT_COLUMNS}
-        FROM (${budgeted(`SELECT global_position, ${matches} AS matches,
-                 CASE WHEN ${matches} THEN ${eventBytesSql(this.schema + '.events')} ELSE 0 END AS bytes
-               FROM ${this.schema}.events WHERE tenant_id = $1 AND global_position >= $2 ORDER BY global_position LIMIT $3`, 'global_position', '$5')}) page
-        LEFT JOIN ${this.schema}.events e ON e.global_position = page.global_position AND page.matches AND page.within_budget
-        ORDER BY page.global_position`,
+      text: `SELECT e.global_position AS scanned_position, e.matches, e.within_budget, ${eventColumns('CASE WHEN e.matches AND e.within_budget THEN e.payload END')}
+        FROM (${budgeted(`SELECT e.*, ${matches} AS matches, CASE WHEN ${matches} THEN ${eventBytesSql('e')} ELSE 0 END AS bytes
+               FROM ${this.schema}.events e WHERE e.tenant_id = $1 AND e.global_position >= $2 ORDER BY e.global_position LIMIT $3`, 'global_position', '$5')}) e
+        ORDER BY e.global_position`,
       values: [tenantId, from, LOG_PAGE_SIZE, prefix, this.options.limits.responseBytes],
     });
     const scanned = withinBudget(rows);
     const last = scanned.at(-1);
     return {
-      events: scanned.filter((row) => row['event_id'] !== null).map(toRecordedEvent),
+      events: scanned.filter((row) => row['matches'] === true).map(toRecordedEvent),
       nextPosition: last === undefined ? from : bigintColumn(last, 'scanned_position') + 1,
       isEnd: scanned.length === rows.length && rows.length < LOG_PAGE_SIZE,
     };
@@ -252,12 +234,11 @@ export class PostgresEventStore implements EventStore {
   /** A page of one stream, each row marked whether it is within the response budget ($5). */
   private streamPageQuery(forward: boolean): string {
     const order = forward ? 'version' : 'version DESC';
-    return `SELECT page.within_budget, ${EVENT_COLUMNS}
-      FROM (${budgeted(`SELECT global_position, version, ${eventBytesSql(this.schema + '.events')} AS bytes
-             FROM ${this.schema}.events WHERE tenant_id = $1 AND aggregate_id = $2 AND version ${forward ? '>=' : '<='} $3
-             ORDER BY ${order} LIMIT $4`, order, '$5')}) page
-      LEFT JOIN ${this.schema}.events e ON e.global_position = page.global_position AND page.within_budget
-      ORDER BY page.${order}`;
+    return `SELECT e.within_budget, ${eventColumns('CASE WHEN e.within_budget THEN e.payload END')}
+      FROM (${budgeted(`SELECT e.*, ${eventBytesSql('e')} AS bytes
+             FROM ${this.schema}.events e WHERE e.tenant_id = $1 AND e.aggregate_id = $2 AND e.version ${forward ? '>=' : '<='} $3
+             ORDER BY e.${order} LIMIT $4`, order, '$5')}) e
+      ORDER BY e.${order}`;
   }
 
   private async query(query: { text: string; values: unknown[] }): Promise<Row[]> {

@@ -2,24 +2,18 @@
 // checked and converted here, once, so the rest of the store works with typed values.
 
 import type { RecordedEvent } from '../event-store.ts';
-import { EVENT_OVERHEAD_BYTES } from '../rules.ts';
 
 export type Row = Readonly<Record<string, unknown>>;
 
-/** The columns every event read selects, in the shape `toRecordedEvent` expects. */
-export const EVENT_COLUMNS = `e.global_position, e.tenant_id, e.aggregate_id, e.aggregate_type, e.version, e.event_id,
-  e.event_type, e.event_version, e.content_type, e.content_schema, e.correlation_id, e.causation_id, e.actor_id,
-  e.client_timestamp_ms, e.payload_sha256, e.headers, e.payload,
-  floor(extract(epoch FROM e.recorded_at) * 1000)::bigint AS recorded_at_ms`;
-
 /**
- * What an event row weighs for the response budget, as `eventBytes` (rules.ts) weighs an
- * event: from the column sizes alone, so a large payload is never fetched to be weighed.
+ * The columns every event read selects, in the shape `toRecordedEvent` expects. A page cut
+ * by bytes passes its own `payload` expression, so rows past the cut never send theirs.
  */
-export function eventBytesSql(alias: string): string {
-  const size = (column: string): string => `coalesce(octet_length(${alias}.${column}), 0)`;
-  const text = ['event_id', 'event_type', 'content_type', 'content_schema', 'correlation_id', 'causation_id', 'actor_id'].map(size);
-  return `(${EVENT_OVERHEAD_BYTES} + ${size('payload')} + ${text.join(' + ')} + coalesce(octet_length(${alias}.headers::text), 0))`;
+export function eventColumns(payload = 'e.payload'): string {
+  return `e.global_position, e.tenant_id, e.aggregate_id, e.aggregate_type, e.version, e.event_id,
+  e.event_type, e.event_version, e.content_type, e.content_schema, e.correlation_id, e.causation_id, e.actor_id,
+  e.client_timestamp_ms, e.payload_sha256, e.headers, ${payload} AS payload,
+  floor(extract(epoch FROM e.recorded_at) * 1000)::bigint AS recorded_at_ms`;
 }
 
 export function toRecordedEvent(row: Row): RecordedEvent {
