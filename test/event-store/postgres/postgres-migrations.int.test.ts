@@ -3,7 +3,9 @@
 
 import { afterEach, expect, it } from 'vitest';
 import type pg from 'pg';
+import type { AppendRequest } from '../../../src/event-store/event-store.ts';
 import { readWholeStream } from '../../../src/event-store/event-store.ts';
+import { batchFingerprint } from '../../../src/event-store/rules.ts';
 import { account, appendMany, newEvent, newTenant } from '../contract.ts';
 import { describePostgres, dropSchema, freshSchemaName, startPostgresStore, withClient } from '../../support/postgres.ts';
 
@@ -37,6 +39,36 @@ describePostgres('PostgreSQL schema upgrades', (databaseUrl) => {
       expect(await readWholeStream(upgraded.store, { tenantId, aggregateId: 'acc-1' })).toHaveLength(3);
       const appended = await upgraded.store.append({ tenantId, stream: account('acc-1'), expectedVersion: 3, events: [newEvent()] });
       expect(appended.lastVersion).toBe(4);
+    } finally {
+      await upgraded.store.close();
+    }
+  });
+
+  it('keeps honouring a key the previous version recorded in its ledger', async () => {
+    const schema = freshSchemaName();
+    schemas.push(schema);
+    const tenantId = newTenant();
+    const first = await startPostgresStore(databaseUrl, { schema });
+    await first.store.close();
+    const keyed: AppendRequest = { tenantId, stream: account('acc-1'), expectedVersion: 0, idempotencyKey: 'cmd-1', events: [newEvent()] };
+    // Back to version 2, and the append made there, by its own function, into its ledger.
+    const answered = await withClient(databaseUrl, async (client) => {
+      await client.query(`DELETE FROM "${schema}".schema_migrations WHERE version > 2`);
+      await client.query(`DROP FUNCTION "${schema}".append_batch`);
+      await client.query(`ALTER TABLE "${schema}".events DROP COLUMN idempotency_key, DROP COLUMN fingerprint, DROP COLUMN fingerprint_algorithm`);
+      const [event] = keyed.events;
+      const result = await client.query<{ last_version: string; last_global_position: string }>(
+        `SELECT * FROM "${schema}".append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        [tenantId, 'acc-1', 'BankAccount', 0, 'cmd-1', batchFingerprint(keyed), [event?.eventId], [event?.eventType], [event?.eventVersion],
+          [event?.contentType], [event?.payload], [null], [null], [null], [null], [null], [null], [null]],
+      );
+      return { lastVersion: Number(result.rows[0]?.last_version), lastGlobalPosition: Number(result.rows[0]?.last_global_position) };
+    });
+
+    const upgraded = await startPostgresStore(databaseUrl, { schema });
+    try {
+      expect(await upgraded.store.append(keyed)).toEqual(answered);
+      expect(await readWholeStream(upgraded.store, { tenantId, aggregateId: 'acc-1' })).toHaveLength(1);
     } finally {
       await upgraded.store.close();
     }
