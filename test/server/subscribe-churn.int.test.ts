@@ -67,7 +67,10 @@ describe('subscribe churn against the memory backend', () => {
     for (let index = 0; index < 50; index++) await subscribeAndCancel(client(), { tenant_id: tenant(index) });
     const before = heapAfterGc();
     for (let index = 50; index < 350; index++) await subscribeAndCancel(client(), { tenant_id: tenant(index) });
-    expect(heapAfterGc() - before).toBeLessThan(TENANTS_BOUND_BYTES);
+    // The server lets go of a cancelled call a moment after the client has: on a busy
+    // machine some are still on their way out. A kept tenant never would be.
+    let grown = Number.POSITIVE_INFINITY;
+    await until(() => (grown = heapAfterGc() - before) < TENANTS_BOUND_BYTES, () => `the heap to settle within ${TENANTS_BOUND_BYTES} bytes of where it was (${grown} above)`);
   }, 120_000);
 });
 
