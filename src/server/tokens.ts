@@ -20,16 +20,20 @@ export class TokensFileError extends Error {}
 /** Shorter tokens are refused: a guessable token protects nothing. */
 export const MIN_TOKEN_LENGTH = 16;
 
-// A token travels in a header, so visible ASCII only; `#` would start a comment.
+// A token travels in a header, so visible ASCII only.
 const TOKEN = /^[\x21-\x7e]+$/;
 
-/** Lines of `TOKEN TENANT[,TENANT…]`, `*` for every tenant; `#` starts a comment. */
+/**
+ * Lines of `TOKEN TENANT[,TENANT…]`, `*` for every tenant. A `#` at the start of a line or
+ * after a space starts a comment; inside a field it is part of it, so `TOKEN acme#eu`
+ * grants the tenant `acme#eu`, never `acme`.
+ */
 export function parseTokensFile(text: string, source: string): TokenGrant[] {
   const grants: TokenGrant[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
     const line = index + 1;
-    const content = raw.replace(/#.*$/, '').trim();
+    const content = raw.replace(/(^|\s)#.*$/, '').trim();
     if (content === '') return;
     const problem = (why: string): TokensFileError => new TokensFileError(`${source} line ${line}: ${why}`);
     const [token = '', tenantList, ...extra] = content.split(/\s+/);

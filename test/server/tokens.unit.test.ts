@@ -34,6 +34,15 @@ describe('the tokens file', () => {
     expect(() => AccessControl.authorize(admin, 'any-tenant-at-all')).not.toThrow();
   });
 
+  it('takes `#` for a comment only at the start of a line or after a space: inside a field it is part of it', () => {
+    const [hashed, spaced, tabbed] = parseTokensFile(`${ALICE} acme#eu\n${ADMIN} acme #eu\n${COMMENTED} acme\t#eu\n`, 'tokens');
+    expect(() => AccessControl.authorize(hashed!, 'acme#eu')).not.toThrow();
+    expect(() => AccessControl.authorize(hashed!, 'acme')).toThrow(PermissionDeniedError);
+    expect(() => AccessControl.authorize(spaced!, 'acme')).not.toThrow();
+    expect(() => AccessControl.authorize(spaced!, 'acme#eu')).toThrow(PermissionDeniedError);
+    expect(() => AccessControl.authorize(tabbed!, 'acme')).not.toThrow();
+  });
+
   it.each<[string, Metadata, string]>([
     ['no authorization', new Metadata(), 'this event store needs a token'],
     ['an unknown token', bearer('z'.repeat(32)), 'the token is not known'],
