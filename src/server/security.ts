@@ -42,13 +42,24 @@ export async function securityFromEnv(env: NodeJS.ProcessEnv, bindAddress: strin
   return { credentials: credentials ?? ServerCredentials.createInsecure(), ...(access === undefined ? {} : { access }), notices };
 }
 
+// The reload under way for each AccessControl: the next waits for it, so two quick SIGHUPs
+// cannot finish in the wrong order and put the older file's tokens back in force.
+const reloading = new WeakMap<AccessControl, Promise<string>>();
+
 /**
- * Reads the tokens file again into `access`. A file that cannot be used leaves the tokens
- * in force as they were: a typo must not lock every client out, nor let everyone in.
+ * Reads the tokens file again into `access`, after any reload still under way. A file that
+ * cannot be used leaves the tokens in force as they were: a typo must not lock every client
+ * out, nor let everyone in. `read` is for tests, to make a read slow.
  */
-export async function reloadTokens(access: AccessControl, path: string): Promise<string> {
+export function reloadTokens(access: AccessControl, path: string, read = readTokensFile): Promise<string> {
+  const outcome = (reloading.get(access) ?? Promise.resolve('')).then(() => reloadOnce(access, path, read));
+  reloading.set(access, outcome);
+  return outcome;
+}
+
+async function reloadOnce(access: AccessControl, path: string, read: typeof readTokensFile): Promise<string> {
   try {
-    access.replace(await readTokensFile(path));
+    access.replace(await read(path));
     return `tokens file reloaded: ${access.size} tokens from ${path}`;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

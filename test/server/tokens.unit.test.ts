@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermissionDeniedError, UnauthenticatedError } from '../../src/event-store/errors.ts';
 import { isLoopback, reloadTokens, SecurityConfigError, securityFromEnv } from '../../src/server/security.ts';
 import { AccessControl, parseTokensFile, TokensFileError } from '../../src/server/tokens.ts';
+import type { TokenGrant } from '../../src/server/tokens.ts';
 
 // Tokens of the file below; it.each tables read them as the file is collected.
 const ALICE = 'alice-0123456789abcdef';
@@ -147,6 +148,30 @@ describe('the server security settings', () => {
     const outcome = await reloadTokens(access, file);
     expect(outcome).toBe(`tokens file NOT reloaded, the 1 tokens in force stay: ${file} line 1: expected TOKEN TENANT[,TENANT...] (or TOKEN * for every tenant)`);
     expect(access.authenticate(bearer(second)).line).toBe(1);
+  });
+
+  it('applies two quick reloads in the order of their signals, so the later file wins even when the earlier read is slower', async () => {
+    const older = 'older-token-0123456789';
+    const newer = 'newer-token-0123456789';
+    const access = new AccessControl(parseTokensFile(`${older} tenant-a\n`, 'tokens'));
+    let releaseSlowRead = (): void => undefined;
+    const slowRead = new Promise<void>((resolve) => (releaseSlowRead = resolve));
+    const contents = [`${older} tenant-a\n`, `${newer} tenant-a\n`];
+    let reads = 0;
+    // The first read saw the file before it was rotated and is the slow one.
+    const read = async (path: string): Promise<TokenGrant[]> => {
+      const text = contents[reads++]!;
+      if (reads === 1) await slowRead;
+      return parseTokensFile(text, path);
+    };
+    const first = reloadTokens(access, 'tokens', read);
+    const second = reloadTokens(access, 'tokens', read);
+    await new Promise((resolve) => setImmediate(resolve));
+    releaseSlowRead();
+    await Promise.all([first, second]);
+    expect(reads).toBe(2);
+    expect(() => access.authenticate(bearer(older))).toThrow(UnauthenticatedError);
+    expect(access.authenticate(bearer(newer)).line).toBe(1);
   });
 });
 
