@@ -28,6 +28,10 @@ export async function securityFromEnv(env: NodeJS.ProcessEnv, bindAddress: strin
   }
   const credentials = await tlsFromEnv(env);
   if (credentials !== undefined) notices.push('TLS: on; plaintext clients are refused');
+  // Allowed, for a proxy that adds TLS in front, but every token then crosses the network readable.
+  if (access !== undefined && credentials === undefined && !isLoopback(bindAddress)) {
+    notices.push(`WARNING: serving ${bindAddress} without TLS: tokens travel in plaintext; give the server EVENT_STORE_TLS_CERT and EVENT_STORE_TLS_KEY`);
+  }
   if (access === undefined && !isLoopback(bindAddress)) {
     if (env.EVENT_STORE_INSECURE !== '1') {
       throw new SecurityConfigError(

@@ -10,6 +10,7 @@ import { PermissionDeniedError, UnauthenticatedError } from '../../src/event-sto
 import { isLoopback, reloadTokens, SecurityConfigError, securityFromEnv } from '../../src/server/security.ts';
 import { AccessControl, parseTokensFile, TokensFileError } from '../../src/server/tokens.ts';
 import type { TokenGrant } from '../../src/server/tokens.ts';
+import { makeCertificate } from '../support/certificate.ts';
 
 // Tokens of the file below; it.each tables read them as the file is collected.
 const ALICE = 'alice-0123456789abcdef';
@@ -108,12 +109,33 @@ describe('the server security settings', () => {
     expect(security.notices.join('\n')).toMatch(/^WARNING: EVENT_STORE_INSECURE=1: serving 0\.0\.0\.0:50051 without tokens/m);
   });
 
-  it('serves beyond loopback with a tokens file, and on loopback without one, quietly', async () => {
+  it('serves beyond loopback with a tokens file, warning that without TLS the tokens travel in plaintext', async () => {
     const file = join(directory, 'tokens');
     await writeFile(file, `${'t'.repeat(20)} *\n`, { mode: 0o600 });
     const security = await securityFromEnv({ EVENT_STORE_TOKENS_FILE: file }, '0.0.0.0:50051');
     expect(security.access?.size).toBe(1);
-    expect(security.notices).toEqual([`tokens: 1 from ${file} (SIGHUP reads the file again)`]);
+    expect(security.notices).toEqual([
+      `tokens: 1 from ${file} (SIGHUP reads the file again)`,
+      'WARNING: serving 0.0.0.0:50051 without TLS: tokens travel in plaintext; give the server EVENT_STORE_TLS_CERT and EVENT_STORE_TLS_KEY',
+    ]);
+  });
+
+  it('does not warn of plaintext tokens beyond loopback when the server speaks TLS', async () => {
+    const file = join(directory, 'tokens-with-tls');
+    await writeFile(file, `${'t'.repeat(20)} *\n`, { mode: 0o600 });
+    const certificate = await makeCertificate();
+    try {
+      const env = { EVENT_STORE_TOKENS_FILE: file, EVENT_STORE_TLS_CERT: certificate.certFile, EVENT_STORE_TLS_KEY: certificate.keyFile };
+      expect((await securityFromEnv(env, '0.0.0.0:50051')).notices).toEqual([`tokens: 1 from ${file} (SIGHUP reads the file again)`, 'TLS: on; plaintext clients are refused']);
+    } finally {
+      await certificate.remove();
+    }
+  });
+
+  it('serves loopback quietly, with a tokens file or without', async () => {
+    const file = join(directory, 'tokens-on-loopback');
+    await writeFile(file, `${'t'.repeat(20)} *\n`, { mode: 0o600 });
+    expect((await securityFromEnv({ EVENT_STORE_TOKENS_FILE: file }, '127.0.0.1:50051')).notices).toEqual([`tokens: 1 from ${file} (SIGHUP reads the file again)`]);
     expect((await securityFromEnv({}, '127.0.0.1:50051')).notices).toEqual([]);
   });
 
