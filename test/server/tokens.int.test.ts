@@ -105,6 +105,15 @@ describe('a server with a tokens file', () => {
       await right.close();
     }
   });
+
+  it('refuses to connect with a token that a header cannot carry, without repeating it', async () => {
+    const secret = `s3cret-${uuidv7()}`;
+    for (const token of [`${secret}\u0007`, `${secret} more`]) {
+      const connecting = GrpcEventStore.connect({ address: address(), token });
+      await expect(connecting).rejects.toThrow('the token must be visible ASCII characters');
+      await expect(connecting).rejects.not.toThrow(secret);
+    }
+  });
 });
 
 /** One call of `method` in `tenantId`: 'served', or the status it failed with. */
