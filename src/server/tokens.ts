@@ -65,6 +65,8 @@ export async function readTokensFile(path: string): Promise<TokenGrant[]> {
 
 /** The grants in force; `replace` swaps them at once, so a reload never leaves a call half-checked. */
 export class AccessControl {
+  private readonly watchers = new Set<() => void>();
+
   constructor(private grants: readonly TokenGrant[]) {}
 
   get size(): number {
@@ -73,6 +75,16 @@ export class AccessControl {
 
   replace(grants: readonly TokenGrant[]): void {
     this.grants = grants;
+    for (const watcher of this.watchers) watcher();
+  }
+
+  /**
+   * Calls `watcher` after each `replace`, until the returned function is called: a call that
+   * stays open, a subscription, checks its token again then, as a new call would be.
+   */
+  watch(watcher: () => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   /** The grant of the call's bearer token; UnauthenticatedError when there is none or nobody knows it. */
