@@ -39,6 +39,8 @@ export function checkOptions(args: readonly string[], grammar: OptionGrammar): v
     } else if (token.value === undefined) {
       throw new UsageError(`${option} needs a value`, command);
     } else if (!token.inlineValue && token.value.startsWith('-')) {
+      // What follows --token may be the token itself, a secret: never repeat it.
+      if (token.name === 'token') throw new UsageError('--token needs a value; for a token that starts with "-", write --token=TOKEN', command);
       if (token.name === 'initial' && NEGATIVE.test(token.value)) throw new UsageError(noSign(token.value, 'open'), command);
       if (token.value.startsWith('--')) throw new UsageError(`${option} needs a value before ${token.value}`, command);
       throw new UsageError(`${option} needs a value, not "${token.value}"; for a value that starts with "-", write ${option}=${token.value}`, command);

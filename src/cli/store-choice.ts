@@ -1,6 +1,7 @@
 // Which event store a run uses, from its options and environment, decided before anything
 // connects: a mistyped mode or address is refused with the fix instead of being tried.
 
+import { SENDABLE_TOKEN, UNSENDABLE_TOKEN } from '../event-store/grpc-event-store.ts';
 import { UsageError } from './usage-error.ts';
 import type { GlobalOptions, Invocation } from './arguments.ts';
 
@@ -50,6 +51,9 @@ export function chooseStore(
   const fromEnvironment = environment.EVENT_STORE_ADDR || undefined;
   const address = addr ?? (fromEnvironment === undefined ? DEFAULT_ADDRESS : hostAndPort(fromEnvironment, 'EVENT_STORE_ADDR'));
   const token = options.token ?? (environment.EVENT_STORE_TOKEN || undefined);
+  if (token !== undefined && !SENDABLE_TOKEN.test(token)) {
+    throw new UsageError(`${options.token === undefined ? 'EVENT_STORE_TOKEN' : '--token'}: ${UNSENDABLE_TOKEN}`);
+  }
   const caFile = environment.EVENT_STORE_TLS_CA || undefined;
   const tls = options.tls === true || caFile !== undefined ? { ...(caFile === undefined ? {} : { caFile }) } : undefined;
   return { kind: 'grpc', address, ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) };

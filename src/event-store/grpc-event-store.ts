@@ -73,6 +73,8 @@ export class GrpcEventStore implements EventStore {
    * the address when nothing answers within `connectTimeoutMs`.
    */
   static async connect(options: GrpcEventStoreOptions): Promise<GrpcEventStore> {
+    // Else grpc-js refuses it at the first call with a message that quotes the token.
+    if (options.token !== undefined && !SENDABLE_TOKEN.test(options.token)) throw new TypeError(UNSENDABLE_TOKEN);
     const settings: Settings = { connectTimeoutMs: 3_000, callTimeoutMs: 10_000, reconnectGiveUpMs: 30_000, silenceTimeoutMs: 60_000, ...options };
     const unavailable = (why: string): StoreUnavailableError =>
       new StoreUnavailableError(`no event store server answered at ${settings.address}: ${why}`);
@@ -264,6 +266,12 @@ export class GrpcEventStore implements EventStore {
     });
   }
 }
+
+/** A token travels in a header, so visible ASCII only: no spaces, no control characters. */
+export const SENDABLE_TOKEN = /^[\x21-\x7e]+$/;
+
+/** Why a token cannot be sent; it never repeats the token, a secret. */
+export const UNSENDABLE_TOKEN = 'the token must be visible ASCII characters (no spaces, control characters or accents); it is not shown here';
 
 type Settings = Required<Omit<GrpcEventStoreOptions, 'token' | 'tls'>> & Pick<GrpcEventStoreOptions, 'token' | 'tls'>;
 

@@ -53,6 +53,8 @@ export interface CallContext {
    * the tenant the request names. Throws UnauthenticatedError; the check PermissionDeniedError.
    */
   readonly admit: (metadata: Metadata) => (tenantId: string) => void;
+  /** Calls `recheck` whenever the tokens change, until the returned function is called. */
+  readonly watchAccess: (recheck: () => void) => () => void;
   readonly fail: (method: string, error: unknown) => FailedStatus;
 }
 
@@ -72,6 +74,7 @@ export function buildServer(store: EventStore, options: ServerOptions = {}): Eve
         AccessControl.authorize(grant, tenantId);
       };
     },
+    watchAccess: (recheck) => access?.watch(recheck) ?? ((): void => undefined),
     fail: (method, error) => {
       // Perhaps the database went away: health should say so now, not at the next tick.
       if (error instanceof StoreUnavailableError) void watch?.checkNow();

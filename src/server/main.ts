@@ -1,5 +1,6 @@
-// The event store server's entry point (`pnpm event-store`): reads its environment,
-// opens the chosen backend and serves it over gRPC until SIGINT or SIGTERM.
+// The event store server's entry point (`pnpm event-store`, which runs node on it directly,
+// so this process is the server itself and no wrapper stands between it and a SIGHUP):
+// reads its environment, opens the chosen backend and serves it over gRPC until SIGINT or SIGTERM.
 
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { buildServer } from './build-server.ts';
@@ -40,6 +41,8 @@ for (const notice of security.notices) console.log(`event store server: ${notice
 
 const tokensFile = process.env.EVENT_STORE_TOKENS_FILE;
 if (access !== undefined && tokensFile !== undefined) {
+  // The pid to signal is this one: not pnpm's, which is not the server.
+  console.log(`event store server: \`kill -HUP ${process.pid}\` reads the tokens file again`);
   process.on('SIGHUP', () => void reloadTokens(access, tokensFile).then((outcome) => console.log(`event store server: ${outcome}`)));
 }
 

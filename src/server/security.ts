@@ -28,6 +28,10 @@ export async function securityFromEnv(env: NodeJS.ProcessEnv, bindAddress: strin
   }
   const credentials = await tlsFromEnv(env);
   if (credentials !== undefined) notices.push('TLS: on; plaintext clients are refused');
+  // Allowed, for a proxy that adds TLS in front, but every token then crosses the network readable.
+  if (access !== undefined && credentials === undefined && !isLoopback(bindAddress)) {
+    notices.push(`WARNING: serving ${bindAddress} without TLS: tokens travel in plaintext; give the server EVENT_STORE_TLS_CERT and EVENT_STORE_TLS_KEY`);
+  }
   if (access === undefined && !isLoopback(bindAddress)) {
     if (env.EVENT_STORE_INSECURE !== '1') {
       throw new SecurityConfigError(
@@ -42,13 +46,24 @@ export async function securityFromEnv(env: NodeJS.ProcessEnv, bindAddress: strin
   return { credentials: credentials ?? ServerCredentials.createInsecure(), ...(access === undefined ? {} : { access }), notices };
 }
 
+// The reload under way for each AccessControl: the next waits for it, so two quick SIGHUPs
+// cannot finish in the wrong order and put the older file's tokens back in force.
+const reloading = new WeakMap<AccessControl, Promise<string>>();
+
 /**
- * Reads the tokens file again into `access`. A file that cannot be used leaves the tokens
- * in force as they were: a typo must not lock every client out, nor let everyone in.
+ * Reads the tokens file again into `access`, after any reload still under way. A file that
+ * cannot be used leaves the tokens in force as they were: a typo must not lock every client
+ * out, nor let everyone in. `read` is for tests, to make a read slow.
  */
-export async function reloadTokens(access: AccessControl, path: string): Promise<string> {
+export function reloadTokens(access: AccessControl, path: string, read = readTokensFile): Promise<string> {
+  const outcome = (reloading.get(access) ?? Promise.resolve('')).then(() => reloadOnce(access, path, read));
+  reloading.set(access, outcome);
+  return outcome;
+}
+
+async function reloadOnce(access: AccessControl, path: string, read: typeof readTokensFile): Promise<string> {
   try {
-    access.replace(await readTokensFile(path));
+    access.replace(await read(path));
     return `tokens file reloaded: ${access.size} tokens from ${path}`;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

@@ -9,6 +9,7 @@ import type { SubscriptionMessage } from '../event-store/event-store.ts';
 import { subscribeRequestFromWire, subscriptionMessageToWire } from '../event-store/grpc/wire.ts';
 import type { CallContext } from './build-server.ts';
 import { decoded } from './decoding.ts';
+import type { FailedStatus } from './status.ts';
 
 export interface SubscriptionOptions {
   readonly heartbeatMs: number;
@@ -46,10 +47,21 @@ export async function serveSubscription(
     if (live && waitingOnStore && !sentSinceTick && !call.writableNeedDrain) call.write(HEARTBEAT);
     sentSinceTick = false;
   }, options.heartbeatMs);
+  // Set when reloaded tokens no longer admit this call: it then ends as a new call would be refused.
+  let refused: FailedStatus | undefined;
+  let stopWatching = (): void => undefined;
   try {
     const admitTenant = context.admit(call.metadata);
     const request = subscribeRequestFromWire(decoded(call.request));
     admitTenant(request.tenantId);
+    stopWatching = context.watchAccess(() => {
+      try {
+        context.admit(call.metadata)(request.tenantId);
+      } catch (error) {
+        refused = context.fail('Subscribe', error);
+        controller.abort();
+      }
+    });
     iterator = context.store.subscribe({ ...request, signal })[Symbol.asyncIterator]();
     for (;;) {
       // The port promises that an aborted subscription ends quietly, so awaiting the store
@@ -65,12 +77,13 @@ export async function serveSubscription(
       if (!call.write(subscriptionMessageToWire(next.value))) await drained(call, signal);
       if (signal.aborted) break;
     }
-    end(call, signal);
+    end(call, signal, refused);
   } catch (error) {
-    if (signal.aborted) end(call, signal);
+    if (signal.aborted) end(call, signal, refused);
     else call.emit('error', context.fail('Subscribe', error));
     return;
   } finally {
+    stopWatching();
     clearInterval(ticker);
     options.subscriptions.delete(controller);
     call.off('cancelled', abort);
@@ -80,10 +93,14 @@ export async function serveSubscription(
   }
 }
 
-/** OK when the client asked to stop; UNAVAILABLE when the server is going away. */
-function end(call: ServerWritableStream<unknown, object>, signal: AbortSignal): void {
+/**
+ * OK when the client asked to stop; UNAVAILABLE when the server is going away; `refused`
+ * when reloaded tokens no longer admit the call.
+ */
+function end(call: ServerWritableStream<unknown, object>, signal: AbortSignal, refused: FailedStatus | undefined): void {
   if (call.cancelled) return;
-  if (signal.reason === SHUTTING_DOWN) call.emit('error', { code: status.UNAVAILABLE, details: 'server shutting down', metadata: new Metadata() });
+  if (refused !== undefined) call.emit('error', refused);
+  else if (signal.reason === SHUTTING_DOWN) call.emit('error', { code: status.UNAVAILABLE, details: 'server shutting down', metadata: new Metadata() });
   else call.end();
 }
 

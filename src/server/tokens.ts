@@ -20,16 +20,20 @@ export class TokensFileError extends Error {}
 /** Shorter tokens are refused: a guessable token protects nothing. */
 export const MIN_TOKEN_LENGTH = 16;
 
-// A token travels in a header, so visible ASCII only; `#` would start a comment.
+// A token travels in a header, so visible ASCII only.
 const TOKEN = /^[\x21-\x7e]+$/;
 
-/** Lines of `TOKEN TENANT[,TENANT…]`, `*` for every tenant; `#` starts a comment. */
+/**
+ * Lines of `TOKEN TENANT[,TENANT…]`, `*` for every tenant. A `#` at the start of a line or
+ * after a space starts a comment; inside a field it is part of it, so `TOKEN acme#eu`
+ * grants the tenant `acme#eu`, never `acme`.
+ */
 export function parseTokensFile(text: string, source: string): TokenGrant[] {
   const grants: TokenGrant[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
     const line = index + 1;
-    const content = raw.replace(/#.*$/, '').trim();
+    const content = raw.replace(/(^|\s)#.*$/, '').trim();
     if (content === '') return;
     const problem = (why: string): TokensFileError => new TokensFileError(`${source} line ${line}: ${why}`);
     const [token = '', tenantList, ...extra] = content.split(/\s+/);
@@ -61,6 +65,8 @@ export async function readTokensFile(path: string): Promise<TokenGrant[]> {
 
 /** The grants in force; `replace` swaps them at once, so a reload never leaves a call half-checked. */
 export class AccessControl {
+  private readonly watchers = new Set<() => void>();
+
   constructor(private grants: readonly TokenGrant[]) {}
 
   get size(): number {
@@ -69,6 +75,16 @@ export class AccessControl {
 
   replace(grants: readonly TokenGrant[]): void {
     this.grants = grants;
+    for (const watcher of this.watchers) watcher();
+  }
+
+  /**
+   * Calls `watcher` after each `replace`, until the returned function is called: a call that
+   * stays open, a subscription, checks its token again then, as a new call would be.
+   */
+  watch(watcher: () => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   /** The grant of the call's bearer token; UnauthenticatedError when there is none or nobody knows it. */

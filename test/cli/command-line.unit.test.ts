@@ -154,4 +154,11 @@ describe('how to reach a protected server', () => {
     expect(parseCommandLine(['summary', 'acc-1']).global).toMatchObject({ token: undefined, tls: false });
     expect(usageErrorOf(['--token', '', 'summary', 'acc-1'])).toBe('--token needs a value');
   });
+
+  it('never repeats what follows --token, which may be the token itself', () => {
+    for (const typed of ['-s3cret-token-123456', '--s3cret-token-123456']) {
+      expect(usageErrorOf(['--token', typed, 'summary', 'acc-1'])).toBe('--token needs a value; for a token that starts with "-", write --token=TOKEN');
+    }
+    expect(parseCommandLine(['--token=-s3cret-token-123456', 'summary', 'acc-1']).global).toMatchObject({ token: '-s3cret-token-123456' });
+  });
 });

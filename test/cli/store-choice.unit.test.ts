@@ -53,6 +53,18 @@ describe('chooseStore for a protected server', () => {
     expect(chooseStore({ ...grpc, ...flags }, environment, 'summary')).toEqual({ kind: 'grpc', address: '127.0.0.1:50051', ...expected });
   });
 
+  it.each<[string, { token?: string }, Record<string, string>]>([
+    ['--token', { token: 's3cret-token\u0007' }, {}],
+    ['EVENT_STORE_TOKEN', {}, { EVENT_STORE_TOKEN: 's3cret-token\n' }],
+    ['EVENT_STORE_TOKEN', {}, { EVENT_STORE_TOKEN: 's3cret token' }],
+    ['--token', { token: 's3cret-tokén' }, {}],
+  ])('refuses a token in %s that a header cannot carry, as a usage error that does not show it', (source, flags, environment) => {
+    const choose = (): unknown => chooseStore({ ...grpc, ...flags }, environment, 'summary');
+    expect(choose).toThrow(UsageError);
+    expect(choose).toThrow(`${source}: the token must be visible ASCII characters`);
+    expect(choose).not.toThrow(/s3cret/);
+  });
+
   it.each([
     ['--token', { token: 'abc' }],
     ['--tls', { tls: true }],

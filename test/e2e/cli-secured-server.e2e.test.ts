@@ -67,6 +67,14 @@ describe('the CLI against a server with tokens and TLS', () => {
     expect(result.stderr).not.toContain(otherTenantsToken);
   }, CLI_TEST_TIMEOUT_MS);
 
+  it('refuses a token that a header cannot carry as a usage error (exit 2), without ever showing it', async () => {
+    const secret = `s3cret-${uuidv7()}`;
+    const result = await cli({ EVENT_STORE_TOKEN: `${secret}\u0007` }, 'summary', 'ann-1');
+    expect(result.code, result.stdout + result.stderr).toBe(2);
+    expect(result.stderr).toContain('EVENT_STORE_TOKEN: the token must be visible ASCII characters');
+    expect(result.stdout + result.stderr).not.toContain(secret);
+  }, CLI_TEST_TIMEOUT_MS);
+
   it('exits 3 when speaking plaintext to it, saying so', async () => {
     const result = await cli({ EVENT_STORE_TOKEN: token, EVENT_STORE_TLS_CA: '' }, 'summary', 'ann-1');
     expect(result.code, result.stdout + result.stderr).toBe(3);

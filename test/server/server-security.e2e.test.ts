@@ -2,6 +2,7 @@
 // SIGHUP (and kept when the new one is broken), no token ever in its output, and no start
 // beyond loopback without tokens.
 
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { UnauthenticatedError } from '../../src/event-store/errors.ts';
 import type { EventStore } from '../../src/event-store/event-store.ts';
 import { GrpcEventStore } from '../../src/event-store/grpc-event-store.ts';
 import { account, newEvent, newTenant } from '../event-store/contract.ts';
-import { run } from '../support/child-process.ts';
+import { PROJECT_ROOT, run } from '../support/child-process.ts';
 import { startServerProcess } from '../support/server-process.ts';
 import { until } from '../support/until.ts';
 
@@ -57,6 +58,50 @@ describe('the server process with a tokens file', () => {
     } finally {
       await Promise.all(clients.map((store) => store.close()));
       expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    }
+  });
+
+  it('started as `pnpm event-store`, names the pid to signal, its one node process, and reloads on SIGHUP to it', async () => {
+    const tenantId = newTenant();
+    const first = `first-${uuidv7()}`;
+    const second = `second-${uuidv7()}`;
+    const file = join(directory, 'tokens-of-pnpm');
+    await writeFile(file, `${first} ${tenantId}\n`, { mode: 0o600 });
+    // Its own session, so the processes pnpm starts can be listed, and all be stopped.
+    const pnpm = spawn('pnpm', ['event-store'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NO_COLOR: '1', BIND_ADDR: '127.0.0.1:0', EVENT_STORE_TOKENS_FILE: file },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    pnpm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    pnpm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => pnpm.once('exit', resolve));
+    const session = async (): Promise<string[]> => (await run('ps', ['-o', 'pid=,comm=', '-s', String(pnpm.pid)])).stdout.trim().split('\n');
+    let serverPid: number | undefined;
+    try {
+      await until(() => /kill -HUP \d+/.test(output) && /listening on 127\.0\.0\.1:\d+/.test(output), () => `the pid to signal in:\n${output}`);
+      serverPid = Number(/kill -HUP (\d+)/.exec(output)?.[1]);
+      const address = /listening on (127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? expect.fail(output);
+      // No wrapper of its own (tsx's would die on SIGHUP): the one node process is the server.
+      const nodes = (await session()).map((line) => line.trim().split(/\s+/)).filter(([, command]) => command === 'node');
+      expect(nodes.map(([pid]) => Number(pid))).toEqual([serverPid]);
+
+      await writeFile(file, `${second} ${tenantId}\n`);
+      process.kill(serverPid, 'SIGHUP');
+      await until(() => output.includes(`tokens file reloaded: 1 tokens from ${file}`), () => `the reload in:\n${output}`);
+      const store = await GrpcEventStore.connect({ address, token: second });
+      try {
+        await store.append({ tenantId, stream: account('acc-1'), expectedVersion: 0, events: [newEvent()] });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      pnpm.kill('SIGTERM');
+      await exited;
+      // pnpm passes SIGTERM on; should it not, the server is stopped here all the same.
+      if (serverPid !== undefined && (await session()).some((line) => line.trim().startsWith(`${serverPid} `))) process.kill(serverPid, 'SIGKILL');
     }
   });
 

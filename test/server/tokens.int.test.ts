@@ -14,6 +14,7 @@ import { InMemoryEventStore } from '../../src/event-store/in-memory-event-store.
 import { AccessControl, parseTokensFile } from '../../src/server/tokens.ts';
 import { account, newEvent, newTenant } from '../event-store/contract.ts';
 import { serveOnLoopback } from '../event-store/grpc/loopback.ts';
+import { until } from '../support/until.ts';
 import type { LoopbackServer } from '../event-store/grpc/loopback.ts';
 import { PlainClient } from '../event-store/grpc/plain-client.ts';
 
@@ -105,6 +106,15 @@ describe('a server with a tokens file', () => {
       await right.close();
     }
   });
+
+  it('refuses to connect with a token that a header cannot carry, without repeating it', async () => {
+    const secret = `s3cret-${uuidv7()}`;
+    for (const token of [`${secret}\u0007`, `${secret} more`]) {
+      const connecting = GrpcEventStore.connect({ address: address(), token });
+      await expect(connecting).rejects.toThrow('the token must be visible ASCII characters');
+      await expect(connecting).rejects.not.toThrow(secret);
+    }
+  });
 });
 
 /** One call of `method` in `tenantId`: 'served', or the status it failed with. */
@@ -140,3 +150,53 @@ function appendRequest(tenantId: string, aggregateId: string) {
   const meta = { event_id: uuidv7(), event_type: 'Noted', event_version: 1, content_type: 'application/json', aggregate_nonce: '1' };
   return { tenant_id: tenantId, aggregate_id: aggregateId, aggregate_type: 'BankAccount', expected_aggregate_nonce: '0', idempotency_key: '', events: [{ meta, payload: Buffer.from('{}') }] };
 }
+
+describe('open subscriptions when the tokens are replaced (SIGHUP)', () => {
+  const tenantA = newTenant();
+  const tenantB = newTenant();
+  const revoked = `revoked-${uuidv7()}`;
+  const narrowed = `narrowed-${uuidv7()}`;
+  const kept = `kept-${uuidv7()}`;
+  const admin = `admin-${uuidv7()}`;
+  const memory = new InMemoryEventStore();
+  const access = new AccessControl(parseTokensFile(`${revoked} ${tenantA}\n${narrowed} ${tenantA},${tenantB}\n${kept} ${tenantA}\n${admin} *\n`, 'tokens'));
+  let server: LoopbackServer | undefined;
+  beforeAll(async () => {
+    server = await serveOnLoopback(memory, { access });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await memory.close();
+  });
+
+  it('end as a new call would be refused, while one whose token still covers its tenant goes on', async () => {
+    const address = server?.address ?? expect.fail('no server');
+    const follow = (token: string) => {
+      const plain = new PlainClient(address, { authorization: `Bearer ${token}` });
+      const follower = { plain, messages: 0, error: undefined as ServiceError | undefined };
+      const subscription = plain.subscribe({ tenant_id: tenantA, from_global_nonce: '0' });
+      subscription.on('data', () => (follower.messages += 1));
+      subscription.on('error', (error: ServiceError) => (follower.error = error));
+      return follower;
+    };
+    const [gone, narrower, still] = [follow(revoked), follow(narrowed), follow(kept)];
+    const followers = [gone, narrower, still];
+    const writer = await GrpcEventStore.connect({ address, token: admin });
+    try {
+      // The first message of an empty tenant says caught-up: each subscription is open.
+      await until(() => followers.every((follower) => follower.messages === 1), 'every subscription to catch up');
+      access.replace(parseTokensFile(`${narrowed} ${tenantB}\n${kept} ${tenantA}\n${admin} *\n`, 'tokens'));
+      await until(() => gone.error !== undefined && narrower.error !== undefined, 'the revoked and the narrowed subscriptions to end');
+      expect(gone.error).toMatchObject({ code: status.UNAUTHENTICATED, details: 'the token is not known to this event store' });
+      expect(narrower.error).toMatchObject({ code: status.PERMISSION_DENIED, details: `the token does not cover tenant "${tenantA}"` });
+
+      await writer.append({ tenantId: tenantA, stream: account('acc-after-reload'), expectedVersion: 0, events: [newEvent()] });
+      await until(() => still.messages === 2, 'the event to reach the subscription whose token still covers the tenant');
+      expect(still.error).toBeUndefined();
+      expect([gone.messages, narrower.messages]).toEqual([1, 1]);
+    } finally {
+      for (const follower of followers) follower.plain.close();
+      await writer.close();
+    }
+  });
+});

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermissionDeniedError, UnauthenticatedError } from '../../src/event-store/errors.ts';
 import { isLoopback, reloadTokens, SecurityConfigError, securityFromEnv } from '../../src/server/security.ts';
 import { AccessControl, parseTokensFile, TokensFileError } from '../../src/server/tokens.ts';
+import type { TokenGrant } from '../../src/server/tokens.ts';
+import { makeCertificate } from '../support/certificate.ts';
 
 // Tokens of the file below; it.each tables read them as the file is collected.
 const ALICE = 'alice-0123456789abcdef';
@@ -32,6 +34,15 @@ describe('the tokens file', () => {
     expect(() => AccessControl.authorize(alice, 'tenant-c')).toThrow('the token does not cover tenant "tenant-c"');
     const admin = access.authenticate(bearer(ADMIN));
     expect(() => AccessControl.authorize(admin, 'any-tenant-at-all')).not.toThrow();
+  });
+
+  it('takes `#` for a comment only at the start of a line or after a space: inside a field it is part of it', () => {
+    const [hashed, spaced, tabbed] = parseTokensFile(`${ALICE} acme#eu\n${ADMIN} acme #eu\n${COMMENTED} acme\t#eu\n`, 'tokens');
+    expect(() => AccessControl.authorize(hashed!, 'acme#eu')).not.toThrow();
+    expect(() => AccessControl.authorize(hashed!, 'acme')).toThrow(PermissionDeniedError);
+    expect(() => AccessControl.authorize(spaced!, 'acme')).not.toThrow();
+    expect(() => AccessControl.authorize(spaced!, 'acme#eu')).toThrow(PermissionDeniedError);
+    expect(() => AccessControl.authorize(tabbed!, 'acme')).not.toThrow();
   });
 
   it.each<[string, Metadata, string]>([
@@ -98,12 +109,33 @@ describe('the server security settings', () => {
     expect(security.notices.join('\n')).toMatch(/^WARNING: EVENT_STORE_INSECURE=1: serving 0\.0\.0\.0:50051 without tokens/m);
   });
 
-  it('serves beyond loopback with a tokens file, and on loopback without one, quietly', async () => {
+  it('serves beyond loopback with a tokens file, warning that without TLS the tokens travel in plaintext', async () => {
     const file = join(directory, 'tokens');
     await writeFile(file, `${'t'.repeat(20)} *\n`, { mode: 0o600 });
     const security = await securityFromEnv({ EVENT_STORE_TOKENS_FILE: file }, '0.0.0.0:50051');
     expect(security.access?.size).toBe(1);
-    expect(security.notices).toEqual([`tokens: 1 from ${file} (SIGHUP reads the file again)`]);
+    expect(security.notices).toEqual([
+      `tokens: 1 from ${file} (SIGHUP reads the file again)`,
+      'WARNING: serving 0.0.0.0:50051 without TLS: tokens travel in plaintext; give the server EVENT_STORE_TLS_CERT and EVENT_STORE_TLS_KEY',
+    ]);
+  });
+
+  it('does not warn of plaintext tokens beyond loopback when the server speaks TLS', async () => {
+    const file = join(directory, 'tokens-with-tls');
+    await writeFile(file, `${'t'.repeat(20)} *\n`, { mode: 0o600 });
+    const certificate = await makeCertificate();
+    try {
+      const env = { EVENT_STORE_TOKENS_FILE: file, EVENT_STORE_TLS_CERT: certificate.certFile, EVENT_STORE_TLS_KEY: certificate.keyFile };
+      expect((await securityFromEnv(env, '0.0.0.0:50051')).notices).toEqual([`tokens: 1 from ${file} (SIGHUP reads the file again)`, 'TLS: on; plaintext clients are refused']);
+    } finally {
+      await certificate.remove();
+    }
+  });
+
+  it('serves loopback quietly, with a tokens file or without', async () => {
+    const file = join(directory, 'tokens-on-loopback');
+    await writeFile(file, `${'t'.repeat(20)} *\n`, { mode: 0o600 });
+    expect((await securityFromEnv({ EVENT_STORE_TOKENS_FILE: file }, '127.0.0.1:50051')).notices).toEqual([`tokens: 1 from ${file} (SIGHUP reads the file again)`]);
     expect((await securityFromEnv({}, '127.0.0.1:50051')).notices).toEqual([]);
   });
 
@@ -138,6 +170,30 @@ describe('the server security settings', () => {
     const outcome = await reloadTokens(access, file);
     expect(outcome).toBe(`tokens file NOT reloaded, the 1 tokens in force stay: ${file} line 1: expected TOKEN TENANT[,TENANT...] (or TOKEN * for every tenant)`);
     expect(access.authenticate(bearer(second)).line).toBe(1);
+  });
+
+  it('applies two quick reloads in the order of their signals, so the later file wins even when the earlier read is slower', async () => {
+    const older = 'older-token-0123456789';
+    const newer = 'newer-token-0123456789';
+    const access = new AccessControl(parseTokensFile(`${older} tenant-a\n`, 'tokens'));
+    let releaseSlowRead = (): void => undefined;
+    const slowRead = new Promise<void>((resolve) => (releaseSlowRead = resolve));
+    const contents = [`${older} tenant-a\n`, `${newer} tenant-a\n`];
+    let reads = 0;
+    // The first read saw the file before it was rotated and is the slow one.
+    const read = async (path: string): Promise<TokenGrant[]> => {
+      const text = contents[reads++]!;
+      if (reads === 1) await slowRead;
+      return parseTokensFile(text, path);
+    };
+    const first = reloadTokens(access, 'tokens', read);
+    const second = reloadTokens(access, 'tokens', read);
+    await new Promise((resolve) => setImmediate(resolve));
+    releaseSlowRead();
+    await Promise.all([first, second]);
+    expect(reads).toBe(2);
+    expect(() => access.authenticate(bearer(older))).toThrow(UnauthenticatedError);
+    expect(access.authenticate(bearer(newer)).line).toBe(1);
   });
 });
 
