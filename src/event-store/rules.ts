@@ -35,7 +35,7 @@ export function checkAppend(request: AppendRequest, limits: Limits): number {
   const seen = request.events.length > 1 ? new Set<string>() : undefined;
   let bytes = 0;
   for (const [index, event] of request.events.entries()) {
-    const where = (): string => `event ${index + 1}`;
+    const where = index;
     checkText(limits, where, 'event id', event.eventId);
     checkText(limits, where, 'event type', event.eventType);
     checkText(limits, where, 'content type', event.contentType);
@@ -44,10 +44,10 @@ export function checkAppend(request: AppendRequest, limits: Limits): number {
     checkText(limits, where, 'causation id', event.causationId);
     checkText(limits, where, 'actor id', event.actorId);
     if (event.headers !== undefined) checkHeaders(limits, where, event.headers);
-    if (event.eventId === '') throw new InvalidRequestError(`${where()}: event id is required`);
-    if (event.eventType === '') throw new InvalidRequestError(`${where()}: event type is required`);
+    if (event.eventId === '') throw new InvalidRequestError(`${placeName(where)}: event id is required`);
+    if (event.eventType === '') throw new InvalidRequestError(`${placeName(where)}: event type is required`);
     if (event.payload.byteLength > limits.payloadBytes) {
-      throw new LimitExceededError(`${where()}: payload is ${event.payload.byteLength} bytes, at most ${limits.payloadBytes} (${limitName('payloadBytes', limits)})`);
+      throw new LimitExceededError(`${placeName(where)}: payload is ${event.payload.byteLength} bytes, at most ${limits.payloadBytes} (${limitName('payloadBytes', limits)})`);
     }
     if (seen?.has(event.eventId) === true) throw new DuplicateEventIdError(`event id ${event.eventId} appears twice in the batch`);
     seen?.add(event.eventId);
@@ -134,15 +134,25 @@ export function batchFingerprint(request: AppendRequest): string {
  * cannot store the one and would silently replace the other. Text past the byte limit too,
  * which also keeps each index entry within PostgreSQL's bound.
  */
-function checkText(limits: Limits, where: string | (() => string), field: string, value: string | undefined): void {
+/**
+ * Where in a request a value sits: the request itself, or its event at this index. A
+ * number rather than a function that names it, since every append passes through here
+ * and a function made per event costs more than the checks.
+ */
+type Place = 'request' | number;
+
+function placeName(place: Place): string {
+  return place === 'request' ? place : `event ${place + 1}`;
+}
+
+function checkText(limits: Limits, where: Place, field: string, value: string | undefined): void {
   if (value === undefined) return;
-  const at = (): string => `${typeof where === 'string' ? where : where()}: ${field}`;
   if (UNSTORABLE.test(value)) {
-    throw new InvalidRequestError(`${at()} ${value.includes('\u0000') ? 'may not contain the NUL character' : 'is not valid Unicode (a lone surrogate)'}`);
+    throw new InvalidRequestError(`${placeName(where)}: ${field} ${value.includes('\u0000') ? 'may not contain the NUL character' : 'is not valid Unicode (a lone surrogate)'}`);
   }
   // Only text longer than a third of the limit can be past it: three bytes per UTF-16 unit at most.
   if (value.length * 3 > limits.textBytes && Buffer.byteLength(value, 'utf8') > limits.textBytes) {
-    throw new InvalidRequestError(`${at()} is ${Buffer.byteLength(value, 'utf8')} bytes, at most ${limits.textBytes} (${limitName('textBytes', limits)})`);
+    throw new InvalidRequestError(`${placeName(where)}: ${field} is ${Buffer.byteLength(value, 'utf8')} bytes, at most ${limits.textBytes} (${limitName('textBytes', limits)})`);
   }
 }
 
@@ -152,13 +162,13 @@ const UNSTORABLE = /\u0000|\p{Cs}/u;
  * Header names are text like any other, and more: never empty, and never `__proto__`,
  * which a JavaScript object cannot keep as a key (it would drop it without a word).
  */
-function checkHeaders(limits: Limits, where: () => string, headers: Readonly<Record<string, string>>): void {
+function checkHeaders(limits: Limits, where: Place, headers: Readonly<Record<string, string>>): void {
   let count = 0;
   for (const name of Object.keys(headers)) {
     if (++count > limits.headersPerEvent) {
-      throw new InvalidRequestError(`${where()}: more than ${limits.headersPerEvent} headers (${limitName('headersPerEvent', limits)})`);
+      throw new InvalidRequestError(`${placeName(where)}: more than ${limits.headersPerEvent} headers (${limitName('headersPerEvent', limits)})`);
     }
-    if (name === '' || name === '__proto__') throw new InvalidRequestError(`${where()}: header name ${JSON.stringify(name)} is not allowed`);
+    if (name === '' || name === '__proto__') throw new InvalidRequestError(`${placeName(where)}: header name ${JSON.stringify(name)} is not allowed`);
     checkText(limits, where, 'header name', name);
     checkText(limits, where, 'header value', headers[name]);
   }
