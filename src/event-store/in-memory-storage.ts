@@ -1,6 +1,6 @@
 // How the in-memory store keeps its events small, so the memory backend holds millions:
-// payloads copied into shared blocks, the few strings that repeat on every event (types,
-// content types, tenants) kept once, and each event one compact object of one class,
+// payloads copied into shared blocks, what repeats on every event (its kind: type, schema
+// version, content type; tenants; stream types) kept once, and each event one compact object of one class,
 // turned into a plain RecordedEvent only when someone reads it.
 
 import type { AppendRequest, NewEvent, RecordedEvent, StreamId } from './event-store.ts';
@@ -37,9 +37,8 @@ interface RareFields {
 export class StoredEvent {
   constructor(
     readonly eventId: string,
-    readonly eventType: string,
-    readonly eventVersion: number,
-    readonly contentType: string,
+    /** Type, schema version and content type: the same few on most events, so kept once (EventKinds). */
+    readonly kind: EventKind,
     readonly correlationId: string | undefined,
     readonly tenantId: string,
     readonly stream: StreamId,
@@ -63,6 +62,7 @@ export class StoredEvent {
 export class EventStorage {
   private readonly payloads = new PayloadArena();
   private readonly strings = new StringPool();
+  private readonly kinds = new EventKinds();
   /** Commit times are kept as offsets from here, so that they stay small integers. */
   private readonly epochMs = Date.now();
 
@@ -81,9 +81,7 @@ export class EventStorage {
     const { block, start, end } = this.payloads.copy(event.payload);
     return new StoredEvent(
       event.eventId,
-      this.strings.intern(event.eventType),
-      event.eventVersion,
-      this.strings.intern(event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType),
+      this.kinds.of(event.eventType, event.eventVersion, event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType),
       correlationId,
       placement.tenantId,
       placement.stream,
@@ -101,12 +99,12 @@ export class EventStorage {
   /** The stored event as every reader of the store sees it: a plain object, made per read. */
   recorded(stored: StoredEvent): RecordedEvent {
     const recordedAtMs = this.epochMs + stored.recordedAfterEpochMs;
-    const { rare } = stored;
+    const { rare, kind } = stored;
     return {
       eventId: stored.eventId,
-      eventType: stored.eventType,
-      eventVersion: stored.eventVersion,
-      contentType: stored.contentType,
+      eventType: kind.eventType,
+      eventVersion: kind.eventVersion,
+      contentType: kind.contentType,
       payload: stored.payload(),
       contentSchema: rare?.contentSchema,
       correlationId: stored.correlationId,
@@ -141,9 +139,9 @@ export function isSameBatch(request: AppendRequest, stream: StreamId, stored: re
     const earlier = stored[index];
     return earlier !== undefined
       && event.eventId === earlier.eventId
-      && event.eventType === earlier.eventType
-      && event.eventVersion === earlier.eventVersion
-      && (event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType) === earlier.contentType
+      && event.eventType === earlier.kind.eventType
+      && event.eventVersion === earlier.kind.eventVersion
+      && (event.contentType === '' ? DEFAULT_CONTENT_TYPE : event.contentType) === earlier.kind.contentType
       && Buffer.compare(event.payload, earlier.payload()) === 0;
   });
 }
@@ -185,5 +183,35 @@ class StringPool {
     if (known !== undefined) return known;
     if (this.strings.size < StringPool.MAX_STRINGS && text.length <= StringPool.MAX_LENGTH) this.strings.set(text, text);
     return text;
+  }
+}
+
+export interface EventKind {
+  readonly eventType: string;
+  readonly eventVersion: number;
+  readonly contentType: string;
+}
+
+/**
+ * The kinds of event a store holds, each kept once: a bank has a handful, so three fields
+ * of every event become one pointer. Bounded like the string pool: past it, a kind is
+ * simply kept with its event.
+ */
+class EventKinds {
+  private static readonly MAX_KINDS = 10_000;
+  private readonly byType = new Map<string, EventKind[]>();
+  private count = 0;
+
+  of(eventType: string, eventVersion: number, contentType: string): EventKind {
+    const known = this.byType.get(eventType);
+    const found = known?.find((kind) => kind.eventVersion === eventVersion && kind.contentType === contentType);
+    if (found !== undefined) return found;
+    const kind = { eventType, eventVersion, contentType };
+    if (this.count < EventKinds.MAX_KINDS && eventType.length <= 200 && contentType.length <= 200) {
+      this.count++;
+      if (known === undefined) this.byType.set(eventType, [kind]);
+      else known.push(kind);
+    }
+    return kind;
   }
 }

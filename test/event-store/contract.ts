@@ -112,6 +112,20 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       expect(await versions(store(), tenantId, 'a-1')).toEqual([1, 2]);
     });
 
+    it('keeps each event\'s own type, schema version and content type, however alike its neighbours', async () => {
+      const tenantId = newTenant();
+      const kinds = [
+        { eventType: 'Noted', eventVersion: 1, contentType: 'application/json' },
+        { eventType: 'Noted', eventVersion: 2, contentType: 'application/json' },
+        { eventType: 'Noted', eventVersion: 2, contentType: 'application/x-protobuf' },
+        { eventType: 'Other', eventVersion: 2, contentType: 'application/x-protobuf' },
+        { eventType: 'Noted', eventVersion: 1, contentType: 'application/json' },
+      ];
+      await store().append({ tenantId, stream: account('a-1'), expectedVersion: 0, events: kinds.map((kind) => ({ ...newEvent(), ...kind })) });
+      const page = await store().readStream({ tenantId, aggregateId: 'a-1', fromVersion: 0, maxCount: 0, direction: 'forward' });
+      expect(page.events.map(({ eventType, eventVersion, contentType }) => ({ eventType, eventVersion, contentType }))).toEqual(kinds);
+    });
+
     it('answers a retried batch with its first response, even after the stream moved on', async () => {
       const tenantId = newTenant();
       const batch = { tenantId, stream: account('a-1'), expectedVersion: 0, idempotencyKey: 'open-a-1', events: [newEvent()] };
