@@ -112,13 +112,14 @@ export class GrpcEventStore implements EventStore {
     const wire = appendRequestToWire(request);
     // Whether some attempt may have been recorded: any failure but "not recorded".
     let inDoubt = false;
-    const mayResend = (error: StoreUnavailableError): boolean => {
-      const notRecorded = error instanceof NotRecordedError;
-      inDoubt ||= !notRecorded;
-      return notRecorded || request.idempotencyKey !== undefined;
-    };
     try {
-      return await this.resending(mayResend, async () => {
+      // (Functions passed inline, not named first: tsx names a named one anew on every call.)
+      const keyed = request.idempotencyKey !== undefined;
+      return await this.resending((error) => {
+        const notRecorded = error instanceof NotRecordedError;
+        inDoubt ||= !notRecorded;
+        return notRecorded || keyed;
+      }, async () => {
         const response = await this.unary(methods.append, wire, site);
         return this.reply(() => appendResultFromWire(response));
       });

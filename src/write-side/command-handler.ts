@@ -110,18 +110,6 @@ export function createCommandHandler<Command, Event, State, Rejection>(
       observe({ step: 'read', stream, reason, afterVersion: known.version, eventsRead: read, version: next.version });
       return next;
     };
-    /** Whether the batch found under its id is this very command, sent before. */
-    const isResend = (batch: RecordedBatch): boolean =>
-      batch.found && options.isRecordedBy(command, batch.events.map((recorded) => decodeOwn(stream, recorded)));
-    /** The answer to a command sent before: the events it recorded then. */
-    const sentBefore = (batch: RecordedBatch): CommandOutcome<Event, Rejection> => {
-      const last = batch.events[batch.events.length - 1];
-      if (last === undefined) throw new Error('sentBefore needs the events the command recorded');
-      observe({ step: 'already-recorded', lastVersion: last.version, lastGlobalPosition: last.globalPosition });
-      const events = batch.events.map((recorded) => decodeOwn(stream, recorded));
-      return { status: 'already-recorded', events, lastVersion: last.version, lastGlobalPosition: last.globalPosition, eventsRead };
-    };
-    const findSentBefore = (): Promise<RecordedBatch> => findRecordedBatch(store, { tenantId, aggregateId: stream.aggregateId, commandId });
 
     const cached = cache?.get(stream.aggregateId);
     if (cached !== undefined) observe({ step: 'cached', stream, version: cached.version });
@@ -131,7 +119,7 @@ export function createCommandHandler<Command, Event, State, Rejection>(
     // The first event of another command that holds this command's id in this stream.
     let taken: RecordedEvent | undefined;
     for (let attempt = 1; ; ) {
-      if (isResend(ownBatch)) return sentBefore(ownBatch);
+      if (isResend(command, stream, ownBatch)) return sentBefore(stream, ownBatch, eventsRead);
       taken ??= ownBatch.events[0];
       const decision = decider.decide(command, known.state);
       if (!fresh && (!decision.accepted || decision.events.length === 0)) {
@@ -145,8 +133,8 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         // Sent before, a command may be refused now (the money spent since, the account
         // closed): unless this command read the whole stream, look for it before refusing.
         // Another command under its id is refused as the rules say, as if it had its own.
-        const earlier = readFromStart || known.version === 0 ? ownBatch : await findSentBefore();
-        if (isResend(earlier)) return sentBefore(earlier);
+        const earlier = readFromStart || known.version === 0 ? ownBatch : await findSentBefore(stream, commandId);
+        if (isResend(command, stream, earlier)) return sentBefore(stream, earlier, eventsRead);
         observe({ step: 'refused', rejection: decision.rejection });
         cache?.remember(stream.aggregateId, known);
         return { status: 'rejected', rejection: decision.rejection, version: known.version, eventsRead };
@@ -182,8 +170,8 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         // another state, so another batch), or another command holds its id. In this stream,
         // that one moved the stream on: decide again on it, and let the rules answer first.
         if (error instanceof IdempotencyKeyReusedError || error instanceof DuplicateEventIdError) {
-          const earlier = await findSentBefore();
-          if (isResend(earlier)) return sentBefore(earlier);
+          const earlier = await findSentBefore(stream, commandId);
+          if (isResend(command, stream, earlier)) return sentBefore(stream, earlier, eventsRead);
           taken = earlier.events[0];
           if (taken === undefined) throw new CommandIdReusedError(commandId, undefined);
           known = await readOn(known, 'conflict');
@@ -208,6 +196,28 @@ export function createCommandHandler<Command, Event, State, Rejection>(
       }
     }
   };
+
+  // The retry layer's steps, made once per handler: functions made inside `handle` would
+  // be made anew for every command, which under tsx (it keeps each function's name) costs
+  // more than they do.
+
+  /** Whether the batch found under its id is this very command, sent before. */
+  function isResend(command: Command, stream: StreamId, batch: RecordedBatch): boolean {
+    return batch.found && options.isRecordedBy(command, batch.events.map((recorded) => decodeOwn(stream, recorded)));
+  }
+
+  /** The answer to a command sent before: the events it recorded then. */
+  function sentBefore(stream: StreamId, batch: RecordedBatch, eventsRead: number): CommandOutcome<Event, Rejection> {
+    const last = batch.events[batch.events.length - 1];
+    if (last === undefined) throw new Error('sentBefore needs the events the command recorded');
+    observe({ step: 'already-recorded', lastVersion: last.version, lastGlobalPosition: last.globalPosition });
+    const events = batch.events.map((recorded) => decodeOwn(stream, recorded));
+    return { status: 'already-recorded', events, lastVersion: last.version, lastGlobalPosition: last.globalPosition, eventsRead };
+  }
+
+  function findSentBefore(stream: StreamId, commandId: string): Promise<RecordedBatch> {
+    return findRecordedBatch(store, { tenantId, aggregateId: stream.aggregateId, commandId });
+  }
 
   /** Folds the stream's events after `known.version` onto its state, page by page. */
   async function foldEventsAfter(stream: StreamId, known: KnownState<State>, ownBatch: RecordedBatch): Promise<{ next: KnownState<State>; read: number }> {

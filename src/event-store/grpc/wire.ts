@@ -145,14 +145,13 @@ export function appendRequestFromWire(raw: unknown): AppendRequest {
     const where = `event ${index + 1}`;
     const meta = data.message('meta');
     if (meta === undefined) throw new InvalidRequestError(`${where}: meta is required`);
-    const named = (field: string, fallback: string): string => meta.optionalString(field) ?? fallback;
-    if (named('aggregate_id', stream.aggregateId) !== stream.aggregateId) {
-      throw new InvalidRequestError(`${where}: meta names aggregate ${named('aggregate_id', '')}, the request ${stream.aggregateId}`);
+    if (namedOr(meta, 'aggregate_id', stream.aggregateId) !== stream.aggregateId) {
+      throw new InvalidRequestError(`${where}: meta names aggregate ${namedOr(meta, 'aggregate_id', '')}, the request ${stream.aggregateId}`);
     }
-    if (named('aggregate_type', stream.aggregateType) !== stream.aggregateType) {
-      throw new InvalidRequestError(`${where}: meta names aggregate type ${named('aggregate_type', '')}, the request ${stream.aggregateType}`);
+    if (namedOr(meta, 'aggregate_type', stream.aggregateType) !== stream.aggregateType) {
+      throw new InvalidRequestError(`${where}: meta names aggregate type ${namedOr(meta, 'aggregate_type', '')}, the request ${stream.aggregateType}`);
     }
-    if (named('tenant_id', tenantId) !== tenantId) throw new TenantMismatchError(`${where}: meta names another tenant than the request`);
+    if (namedOr(meta, 'tenant_id', tenantId) !== tenantId) throw new TenantMismatchError(`${where}: meta names another tenant than the request`);
     const nonce = meta.uint64('aggregate_nonce');
     if (nonce !== expectedVersion + index + 1) {
       throw new InvalidRequestError(`${where}: aggregate_nonce must be ${expectedVersion + index + 1}, got ${nonce}`);
@@ -240,4 +239,9 @@ export function subscriptionMessageToWire(message: SubscriptionMessage): object 
 export function subscribeResponseFromWire(raw: unknown): RecordedEvent | undefined {
   const data = Fields.of(raw, 'SubscribeResponse').message('event');
   return data === undefined ? undefined : recordedEventFromWire(data);
+}
+
+/** An event's metadata may leave out what its request already says: then it says the same. */
+function namedOr(meta: Fields, field: string, fallback: string): string {
+  return meta.optionalString(field) ?? fallback;
 }
