@@ -1,7 +1,7 @@
 // Which event store a run uses, from its options and environment, decided before anything
 // connects: a mistyped mode or address is refused with the fix instead of being tried.
 
-import { SENDABLE_TOKEN, UNSENDABLE_TOKEN } from '../event-store/grpc-event-store.ts';
+import { SENDABLE_TOKEN, UNSENDABLE_TOKEN } from '../event-store/grpc/channel-target.ts';
 import { UsageError } from './usage-error.ts';
 import type { GlobalOptions, Invocation } from './arguments.ts';
 

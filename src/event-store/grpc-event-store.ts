@@ -2,7 +2,8 @@
 // through this client exactly as through the in-memory store, while the log lives in an
 // `eventstore.v1` server (ours, `pnpm event-store`, or any other that speaks the protocol).
 
-import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { Client } from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type {
   AppendRequest,
@@ -16,8 +17,7 @@ import type {
 import { NotRecordedError, StoreUnavailableError } from './errors.ts';
 import { errorFromStatus, isServiceError } from './grpc/errors-from-status.ts';
 import type { CallSite } from './grpc/errors-from-status.ts';
-import { CHANNEL_OPTIONS } from './grpc/channel-options.ts';
-import { channelTarget } from './grpc/channel-target.ts';
+import { openChannel, SENDABLE_TOKEN, UNSENDABLE_TOKEN } from './grpc/channel-target.ts';
 import { methods } from './grpc/proto.ts';
 import {
   appendRequestToWire,
@@ -76,27 +76,7 @@ export class GrpcEventStore implements EventStore {
     // Else grpc-js refuses it at the first call with a message that quotes the token.
     if (options.token !== undefined && !SENDABLE_TOKEN.test(options.token)) throw new TypeError(UNSENDABLE_TOKEN);
     const settings: Settings = { connectTimeoutMs: 3_000, callTimeoutMs: 10_000, reconnectGiveUpMs: 30_000, silenceTimeoutMs: 60_000, ...options };
-    const unavailable = (why: string): StoreUnavailableError =>
-      new StoreUnavailableError(`no event store server answered at ${settings.address}: ${why}`);
-    const { target, options: spreading } = await channelTarget(settings.address);
-    let client: Client;
-    try {
-      const channel = settings.tls === undefined ? credentials.createInsecure() : credentials.createSsl(settings.tls.ca ?? null);
-      client = new Client(target, channel, { ...CHANNEL_OPTIONS, ...spreading });
-    } catch (error) {
-      throw unavailable(error instanceof Error ? error.message : String(error));
-    }
-    try {
-      await new Promise<void>((resolve, reject) => {
-        client.waitForReady(Date.now() + settings.connectTimeoutMs, (error) => (error ? reject(error) : resolve()));
-      });
-    } catch {
-      client.close();
-      // A TLS server and a plaintext client (or the other way round) never get as far as a
-      // refusal: the connection just never becomes ready, so say which one this side spoke.
-      const spoken = settings.tls === undefined ? 'plaintext; a server that speaks TLS needs TLS here too' : 'TLS; is the server speaking TLS, with a certificate this side trusts?';
-      throw unavailable(`no answer within ${settings.connectTimeoutMs} ms (${spoken})`);
-    }
+    const client = await openChannel(settings);
     return new GrpcEventStore(client, settings);
   }
 
@@ -110,7 +90,7 @@ export class GrpcEventStore implements EventStore {
   async append(request: AppendRequest): Promise<AppendResult> {
     const site = { tenantId: request.tenantId, aggregateId: request.stream.aggregateId, expectedVersion: request.expectedVersion };
     const wire = appendRequestToWire(request);
-    // Whether some attempt may have been recorded: any failure but "not recorded".
+    // Whether some attempt may have been recorded: true after a failure other than "not recorded".
     let inDoubt = false;
     try {
       // (Functions passed inline, not named first: tsx names a named one anew on every call.)
@@ -267,12 +247,6 @@ export class GrpcEventStore implements EventStore {
     });
   }
 }
-
-/** A token travels in a header, so visible ASCII only: no spaces, no control characters. */
-export const SENDABLE_TOKEN = /^[\x21-\x7e]+$/;
-
-/** Why a token cannot be sent; it never repeats the token, a secret. */
-export const UNSENDABLE_TOKEN = 'the token must be visible ASCII characters (no spaces, control characters or accents); it is not shown here';
 
 type Settings = Required<Omit<GrpcEventStoreOptions, 'token' | 'tls'>> & Pick<GrpcEventStoreOptions, 'token' | 'tls'>;
 

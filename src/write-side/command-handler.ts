@@ -9,8 +9,11 @@ import type { EncodedEvent, EventStore, RecordedEvent, StreamId } from '../event
 import { ConcurrencyError, DuplicateEventIdError, IdempotencyKeyReusedError } from '../event-store/errors.ts';
 import { CommandIdReusedError, findRecordedBatch, RecordedBatch } from './command-ids.ts';
 import type { KnownState, StateCache } from './state-cache.ts';
+import { backOff, DEFAULT_RETRY } from './retry-policy.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 
 export { CommandIdReusedError } from './command-ids.ts';
+export type { RetryPolicy } from './retry-policy.ts';
 
 export type CommandOutcome<Event, Rejection> =
   | {
@@ -76,16 +79,6 @@ export type CommandStep<Event, Rejection> =
   | { readonly step: 'already-recorded'; readonly lastVersion: number; readonly lastGlobalPosition: number }
   | { readonly step: 'conflict'; readonly expectedVersion: number; readonly actualVersion: number; readonly attempt: number }
   | { readonly step: 'appended'; readonly expectedVersion: number; readonly lastVersion: number; readonly lastGlobalPosition: number };
-
-export interface RetryPolicy {
-  /** Attempts in all, the first included, before a conflict is given up on. */
-  readonly maxAttempts: number;
-  /** The jitter before attempt n is random in [0, baseDelayMs * 2^(n-2)], capped at maxDelayMs. */
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 20, baseDelayMs: 2, maxDelayMs: 100 };
 
 export type CommandHandler<Command, Event, Rejection> = (command: Command) => Promise<CommandOutcome<Event, Rejection>>;
 
@@ -189,7 +182,7 @@ export function createCommandHandler<Command, Event, State, Rejection>(
         observe({ step: 'conflict', expectedVersion: known.version, actualVersion: error.actualVersion, attempt });
         if (!staleCache) {
           attempt++;
-          await sleep(jitter(retry, attempt));
+          await backOff(retry, attempt);
         }
         known = await readOn(known, 'conflict');
         fresh = true;
@@ -252,13 +245,4 @@ export function createCommandHandler<Command, Event, State, Rejection>(
     if (lastVersion !== known.version + events.length) return cache.forget(stream.aggregateId);
     cache.remember(stream.aggregateId, { state: events.reduce(decider.evolve, known.state), version: lastVersion });
   }
-}
-
-function jitter(retry: RetryPolicy, attempt: number): number {
-  const ceiling = Math.min(retry.baseDelayMs * 2 ** (attempt - 2), retry.maxDelayMs);
-  return Math.random() * ceiling;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

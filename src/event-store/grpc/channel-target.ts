@@ -1,11 +1,14 @@
-// Where the gRPC client connects: one server, or several serving one database. With
-// several, grpc-js spreads calls over them round robin and leaves out any that stops
-// answering, so losing one server costs a client a resend or a resumed subscription.
+// Where the gRPC client connects, and the channel it connects with: one server, or several
+// serving one database. With several, grpc-js spreads calls over them round robin and
+// leaves out those that stop answering, so losing one server costs a client a resend or a
+// resumed subscription.
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { Client, credentials } from '@grpc/grpc-js';
 import type { ChannelOptions } from '@grpc/grpc-js';
 import { StoreUnavailableError } from '../errors.ts';
+import { CHANNEL_OPTIONS } from './channel-options.ts';
 
 export interface ChannelTarget {
   /** What the grpc-js Client is given as its target. */
@@ -52,4 +55,43 @@ export async function channelTarget(address: string): Promise<ChannelTarget> {
     target,
     options: { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) },
   };
+}
+
+/** A token travels in a header, so visible ASCII only: no spaces, no control characters. */
+export const SENDABLE_TOKEN = /^[\x21-\x7e]+$/;
+
+/** Why a token cannot be sent; it never repeats the token, a secret. */
+export const UNSENDABLE_TOKEN = 'the token must be visible ASCII characters (no spaces, control characters or accents); it is not shown here';
+
+/**
+ * A channel to the server(s) at `address`, once one answers: a missing server is reported
+ * here, promptly, as StoreUnavailableError naming the address, rather than by the first call.
+ */
+export async function openChannel(settings: {
+  readonly address: string;
+  readonly connectTimeoutMs: number;
+  readonly tls?: { readonly ca?: Buffer } | undefined;
+}): Promise<Client> {
+  const unavailable = (why: string): StoreUnavailableError =>
+    new StoreUnavailableError(`no event store server answered at ${settings.address}: ${why}`);
+  const { target, options: spreading } = await channelTarget(settings.address);
+  let client: Client;
+  try {
+    const channel = settings.tls === undefined ? credentials.createInsecure() : credentials.createSsl(settings.tls.ca ?? null);
+    client = new Client(target, channel, { ...CHANNEL_OPTIONS, ...spreading });
+  } catch (error) {
+    throw unavailable(error instanceof Error ? error.message : String(error));
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.waitForReady(Date.now() + settings.connectTimeoutMs, (error) => (error ? reject(error) : resolve()));
+    });
+  } catch {
+    client.close();
+    // A TLS server and a plaintext client (or the other way round) never get as far as a
+    // refusal: the connection just never becomes ready, so say which one this side spoke.
+    const spoken = settings.tls === undefined ? 'plaintext; a server that speaks TLS needs TLS here too' : 'TLS; is the server speaking TLS, with a certificate this side trusts?';
+    throw unavailable(`no answer within ${settings.connectTimeoutMs} ms (${spoken})`);
+  }
+  return client;
 }
