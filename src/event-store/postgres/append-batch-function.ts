@@ -5,7 +5,7 @@
 /** The function's SQL, for the migration that creates it; `s` is the quoted schema name. */
 export function appendBatchFunction(s: string, lockNamespace: string): string {
   return `
-  CREATE FUNCTION ${s}.append_batch(
+  CREATE OR REPLACE FUNCTION ${s}.append_batch(
     p_wait boolean, p_key_retention interval, p_fingerprint_algorithm text,
     -- One element per append, in queue order.
     p_tenant_ids text[], p_aggregate_ids text[], p_aggregate_types text[], p_expected_versions bigint[],
@@ -15,7 +15,14 @@ export function appendBatchFunction(s: string, lockNamespace: string): string {
     p_payloads bytea[], p_content_schemas text[], p_correlation_ids text[], p_causation_ids text[],
     p_actor_ids text[], p_client_timestamps_ms bigint[], p_payload_sha256s bytea[], p_headers jsonb[]
   ) RETURNS TABLE (append_index integer, outcome text, last_version bigint, last_global_position bigint, stream_type text)
-  LANGUAGE plpgsql VOLATILE AS $$
+  LANGUAGE plpgsql VOLATILE
+  -- Each query's plan is made once per connection and kept, whatever the arrays hold:
+  -- planning again on every call cost twice what running the queries does. The queries are
+  -- written so that one index answers each of them exactly (all of its columns matched by
+  -- equality, the order by its last), so a plan made while the table was still small is
+  -- still the right one when it is large.
+  SET plan_cache_mode = force_generic_plan
+  AS $$
   DECLARE
     locked bigint[] := '{}';
     lock_key bigint;
@@ -100,8 +107,7 @@ ${setPath(s, lockNamespace)}
       END IF;
       -- Checked rather than caught: a unique violation would undo the whole batch, and a
       -- subtransaction per append to contain it costs on every append. Race-free under the lock.
-      IF EXISTS (SELECT 1 FROM ${s}.events e
-                  WHERE e.tenant_id = tenant AND e.event_id = ANY (p_event_ids[first_event:last_event])) THEN
+      IF EXISTS (${takenEventId(s, 'tenant', 'p_event_ids[first_event:last_event]')}) THEN
         RETURN QUERY SELECT i, 'duplicate-event-id', coalesce(head.version, 0), coalesce(head.global_position, 0), head.aggregate_type;
         CONTINUE;
       END IF;
@@ -135,29 +141,26 @@ ${setPath(s, lockNamespace)}
 }
 
 /**
- * The common case, where no append in the batch touches another's stream or event ids: each
- * check, and each insert, is one statement for the whole batch rather than one per append.
- * The outcomes are those the one-by-one loop would give.
+ * The common case, where no two appends in the batch touch one stream or share an event id:
+ * each check, and each insert, is one statement for the whole batch rather than one per
+ * append. The outcomes are those the one-by-one loop would give; when it is not that case,
+ * the loop gives them.
  */
 function setPath(s: string, lockNamespace: string): string {
   return `
     -- The append each event belongs to (1-based, in queue order).
     event_appends := ARRAY(SELECT u.ai FROM unnest(p_event_counts) WITH ORDINALITY u(c, ai), generate_series(1, u.c) ORDER BY u.ai);
-    IF (SELECT count(DISTINCT (t, a)) FROM unnest(p_tenant_ids, p_aggregate_ids) x(t, a)) = cardinality(p_tenant_ids)
-       AND (SELECT count(DISTINCT (p_tenant_ids[ai], id)) FROM unnest(p_event_ids, event_appends) x(id, ai)) = cardinality(p_event_ids)
-    THEN
+    -- (An event id given twice needs no check of its own: the insert below finds it.)
+    IF (SELECT count(DISTINCT (t, a)) FROM unnest(p_tenant_ids, p_aggregate_ids) x(t, a)) = cardinality(p_tenant_ids) THEN
       SELECT array_agg(CASE
           WHEN NOT hashtextextended(${lockNamespace} || '/' || b.t_id, 0) = ANY (locked) THEN 'busy'
           WHEN k.fingerprint IS NOT NULL THEN CASE WHEN ${sameBatch('k', 'b.fp')} THEN 'replayed' ELSE 'key-reused' END
           WHEN coalesce(h.version, 0) <> b.exp_v THEN 'conflict'
           WHEN h.aggregate_type <> b.a_type THEN 'type-mismatch'
-          WHEN EXISTS (SELECT 1 FROM ${s}.events e
-                        WHERE e.tenant_id = b.t_id AND e.event_id = ANY (p_event_ids[b.last_ej - b.cnt + 1 : b.last_ej])) THEN 'duplicate-event-id'
           ELSE 'appended' END ORDER BY b.ai)
         INTO outcomes
-        FROM (SELECT x.*, sum(x.cnt) OVER (ORDER BY x.ai) AS last_ej
-                FROM unnest(p_tenant_ids, p_aggregate_ids, p_aggregate_types, p_expected_versions, p_idempotency_keys,
-                            p_fingerprints, p_event_counts) WITH ORDINALITY x(t_id, a_id, a_type, exp_v, idem, fp, cnt, ai)) b
+        FROM unnest(p_tenant_ids, p_aggregate_ids, p_aggregate_types, p_expected_versions, p_idempotency_keys,
+                    p_fingerprints) WITH ORDINALITY b(t_id, a_id, a_type, exp_v, idem, fp, ai)
         LEFT JOIN LATERAL (${keyedEvent(s, 'b.t_id', 'b.a_id', 'b.idem')}) k ON true
         LEFT JOIN LATERAL (SELECT e.version, e.aggregate_type FROM ${s}.events e
                             WHERE e.tenant_id = b.t_id AND e.aggregate_id = b.a_id ORDER BY e.version DESC LIMIT 1) h ON true;
@@ -166,20 +169,29 @@ function setPath(s: string, lockNamespace: string): string {
       -- Sorted, so positions rise with queue order and versions whatever order they were numbered in.
       positions := ARRAY(SELECT nextval('${s}.global_position') FROM unnest(event_appends) ai WHERE outcomes[ai] = 'appended' ORDER BY 1);
 
-      INSERT INTO ${s}.events (${EVENT_COLUMNS})
-      SELECT positions[row_number() OVER (ORDER BY v.ej)], p_tenant_ids[v.ai], p_aggregate_ids[v.ai], p_aggregate_types[v.ai],
-        p_expected_versions[v.ai] + row_number() OVER (PARTITION BY v.ai ORDER BY v.ej), v.event_id,
-        v.event_type, v.event_version, v.content_type, v.content_schema, v.correlation_id, v.causation_id, v.actor_id,
-        v.client_timestamp_ms, v.payload_sha256, v.headers, v.payload, committed_at,
-        CASE WHEN v.last THEN p_idempotency_keys[v.ai] END,
-        CASE WHEN v.last THEN p_fingerprints[v.ai] END,
-        CASE WHEN v.last AND p_idempotency_keys[v.ai] IS NOT NULL THEN p_fingerprint_algorithm END
-      FROM (SELECT u.*, lead(u.ai) OVER (ORDER BY u.ej) IS DISTINCT FROM u.ai AS last FROM unnest(p_event_ids, p_event_types, p_event_versions, p_content_types, p_payloads, p_content_schemas,
-        p_correlation_ids, p_causation_ids, p_actor_ids, p_client_timestamps_ms, p_payload_sha256s, p_headers, event_appends)
-        WITH ORDINALITY AS u(event_id, event_type, event_version, content_type, payload, content_schema,
-        correlation_id, causation_id, actor_id, client_timestamp_ms, payload_sha256, headers, ai, ej)) v
-      WHERE outcomes[v.ai] = 'appended';
+      -- An event id the tenant already has is not looked for first: the unique index finds
+      -- it while inserting. Should it, the insert is undone and the loop below sorts out
+      -- which append it was (the positions taken are left as a gap).
+      BEGIN
+        INSERT INTO ${s}.events (${EVENT_COLUMNS})
+        SELECT positions[row_number() OVER (ORDER BY v.ej)], p_tenant_ids[v.ai], p_aggregate_ids[v.ai], p_aggregate_types[v.ai],
+          p_expected_versions[v.ai] + row_number() OVER (PARTITION BY v.ai ORDER BY v.ej), v.event_id,
+          v.event_type, v.event_version, v.content_type, v.content_schema, v.correlation_id, v.causation_id, v.actor_id,
+          v.client_timestamp_ms, v.payload_sha256, v.headers, v.payload, committed_at,
+          CASE WHEN v.last THEN p_idempotency_keys[v.ai] END,
+          CASE WHEN v.last THEN p_fingerprints[v.ai] END,
+          CASE WHEN v.last AND p_idempotency_keys[v.ai] IS NOT NULL THEN p_fingerprint_algorithm END
+        FROM (SELECT u.*, lead(u.ai) OVER (ORDER BY u.ej) IS DISTINCT FROM u.ai AS last FROM unnest(p_event_ids, p_event_types, p_event_versions, p_content_types, p_payloads, p_content_schemas,
+          p_correlation_ids, p_causation_ids, p_actor_ids, p_client_timestamps_ms, p_payload_sha256s, p_headers, event_appends)
+          WITH ORDINALITY AS u(event_id, event_type, event_version, content_type, payload, content_schema,
+          correlation_id, causation_id, actor_id, client_timestamp_ms, payload_sha256, headers, ai, ej)) v
+        WHERE outcomes[v.ai] = 'appended';
+      EXCEPTION WHEN unique_violation THEN
+        outcomes := NULL;
+      END;
+    END IF;
 
+    IF outcomes IS NOT NULL THEN
       -- Each append's answer: an appended one's last position is that of its last event
       -- among all appended events, counted in queue order.
       RETURN QUERY
@@ -214,12 +226,25 @@ const EVENT_COLUMNS = `global_position, tenant_id, aggregate_id, aggregate_type,
 /**
  * The event that carries an idempotency key for a stream, if it is younger than the
  * retention: older keys are forgotten. Its version and position are the first answer.
+ * The index on (tenant, stream, key, position) answers it with one probe; a key older than
+ * the retention may have been used again since, hence the latest.
  */
 function keyedEvent(s: string, tenant: string, aggregate: string, key: string): string {
   return `SELECT e.version, e.global_position, e.fingerprint, e.fingerprint_algorithm FROM ${s}.events e
      WHERE e.tenant_id = ${tenant} AND e.aggregate_id = ${aggregate} AND e.idempotency_key = ${key}
        AND e.recorded_at > now() - p_key_retention
      ORDER BY e.global_position DESC LIMIT 1`;
+}
+
+/**
+ * Any event of the tenant that already has one of these ids. Looked up id by id (a LATERAL
+ * with LIMIT is never turned into a join), so that the unique (tenant_id, event_id) index
+ * answers each: matched with \`= ANY\` or joined, a plan made on a small table read the
+ * tenant's whole log instead.
+ */
+function takenEventId(s: string, tenant: string, eventIds: string): string {
+  return `SELECT 1 FROM unnest(${eventIds}) AS wanted(event_id),
+                  LATERAL (SELECT 1 FROM ${s}.events e WHERE e.tenant_id = ${tenant} AND e.event_id = wanted.event_id LIMIT 1) taken`;
 }
 
 /** Whether a keyed event was written by the very batch now resent: same fingerprint, same algorithm. */

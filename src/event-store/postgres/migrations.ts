@@ -216,6 +216,18 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE ${s}.events ENABLE TRIGGER events_append_only;
       ${appendBatchFunction(s, literal(s))}`,
   },
+  {
+    // The lookup of a key had no index that served both its filter and its order, and a
+    // plan made on a small table walked the tenant's whole log backwards for every keyed
+    // append: the index now ends with the position it is ordered by.
+    version: 4,
+    name: 'append_batch: plans made once, every lookup answered by one index',
+    sql: (s) => `
+      DROP INDEX ${s}.events_idempotency_key_idx;
+      CREATE INDEX events_idempotency_key_idx ON ${s}.events (tenant_id, aggregate_id, idempotency_key, global_position)
+        WHERE idempotency_key IS NOT NULL;
+      ${appendBatchFunction(s, literal(s))}`,
+  },
 ];
 
 /** The quoted schema name as an SQL string literal, for lock keys. */

@@ -35,7 +35,7 @@ describePostgres('PostgreSQL schema upgrades', (databaseUrl) => {
     try {
       const versions = await withClient(databaseUrl, (client) =>
         client.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`));
-      expect(versions.rows.map((row) => row.version)).toEqual([1, 2, 3]);
+      expect(versions.rows.map((row) => row.version)).toEqual([1, 2, 3, 4]);
       expect(await readWholeStream(upgraded.store, { tenantId, aggregateId: 'acc-1' })).toHaveLength(3);
       const appended = await upgraded.store.append({ tenantId, stream: account('acc-1'), expectedVersion: 3, events: [newEvent()] });
       expect(appended.lastVersion).toBe(4);
@@ -93,7 +93,7 @@ describePostgres('PostgreSQL schema upgrades', (databaseUrl) => {
     await again.store.close();
 
     const after = await withClient(databaseUrl, (client) => schemaSnapshot(client, schema));
-    expect(after.migrations.map((row) => row.version)).toEqual([1, 2, 3]);
+    expect(after.migrations.map((row) => row.version)).toEqual([1, 2, 3, 4]);
     expect(after.events).toHaveLength(4);
     expect(after).toEqual(before);
   });

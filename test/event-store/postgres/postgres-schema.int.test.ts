@@ -21,7 +21,7 @@ describePostgres('PostgreSQL event store: schema and delivery', (databaseUrl) =>
     try {
       expect(started.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
       const applied = await withClient(databaseUrl, (c) => c.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`));
-      expect(applied.rows.map((r) => r.version)).toEqual([1, 2, 3]);
+      expect(applied.rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
     } finally {
       await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
       await dropSchema(databaseUrl, schema);
