@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../src/ids.ts';
 import { GrpcEventStore } from '../src/event-store/grpc-event-store.ts';
 import { runScript } from './children.ts';
 import { progress, SIZES } from './measure.ts';
@@ -23,7 +23,7 @@ interface Log {
  * CLI may keep read-model checkpoints: the first run may build them, the second may use them.
  */
 export async function cliSummaryRows(report: Report, address: string, long: { tenantId: string; accountId: string }): Promise<void> {
-  const tiny: Log = { name: 'tiny', tenantId: `bench-tiny-${uuidv7()}`, accountId: 'tiny-1' };
+  const tiny: Log = { name: 'tiny', tenantId: `bench-tiny-${newId()}`, accountId: 'tiny-1' };
   const longLog: Log = { name: `${SIZES.catchUpEvents}-event`, ...long };
   const writer = await GrpcEventStore.connect({ address });
   try {

@@ -2,7 +2,7 @@
 // plain read-everything handler, then commands and bare appends over gRPC to the memory
 // server, each against the floor that bounds it.
 
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../src/ids.ts';
 import { bankAccount } from '../src/domain/bank-account.ts';
 import type { BankAccountCommand } from '../src/domain/bank-account.ts';
 import { accountStream, decode, encode } from '../src/domain/bank-account-codec.ts';
@@ -30,7 +30,7 @@ function naiveHandler(store: EventStore, tenantId: string): Handle {
     const state = history.map(decode).reduce(bankAccount.evolve, bankAccount.initialState);
     const decision = bankAccount.decide(command, state);
     if (!decision.accepted) throw new Error(`a bench command was refused: ${decision.rejection.code}`);
-    const commandId = uuidv7();
+    const commandId = newId();
     await store.append({
       tenantId,
       stream,
@@ -38,7 +38,7 @@ function naiveHandler(store: EventStore, tenantId: string): Handle {
       idempotencyKey: commandId,
       events: decision.events.map((event) => ({
         ...encode(event),
-        eventId: uuidv7(),
+        eventId: newId(),
         correlationId: commandId,
         causationId: commandId,
         clientTimestampMs: Date.now(),
@@ -73,7 +73,7 @@ async function inProcessSlice(kind: 'naive' | 'commands', streamLength: number, 
   progress(`${name}: filling accounts, then ${seconds.toFixed(2)} s`);
   const store = new InMemoryEventStore();
   try {
-    const tenantId = `bench-${uuidv7()}`;
+    const tenantId = `bench-${newId()}`;
     const handle = kind === 'naive' ? naiveHandler(store, tenantId) : await projectHandler(store, tenantId);
     // The pool must last `seconds` of the wall clock: size it by the rate per CPU-second,
     // which is never below the wall-clock rate of one busy thread.
@@ -155,10 +155,10 @@ export async function grpcMemoryWriteRows(report: Report, address: string, floor
       const how = inFlight === 1 ? 'sequential' : `${inFlight} in flight`;
       const key = inFlight === 1 ? 'seq' : String(inFlight);
       progress(`gRPC → memory, ${how}: preparing commands and appends`);
-      const tenantId = `bench-${uuidv7()}`;
+      const tenantId = `bench-${newId()}`;
       const handle = await projectHandler(client, tenantId);
       const commands = await prepareCommands({ name: `commands ${how}`, store: client, tenantId, streamLength: SIZES.shortStream, inFlight, handle, knownAccounts: true });
-      const appendTenant = `bench-${uuidv7()}`;
+      const appendTenant = `bench-${newId()}`;
       const versions = new Array<number>(inFlight).fill(0);
       const appends: Slot = {
         name: `bare appends ${how}`,

@@ -3,7 +3,7 @@
 // log, against the bare gRPC stream and the bare cursor read; and the delay from an append
 // to a live subscriber of another server process.
 
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../src/ids.ts';
 import type { EventStore } from '../src/event-store/event-store.ts';
 import { GrpcEventStore } from '../src/event-store/grpc-event-store.ts';
 import { PostgresEventStore } from '../src/event-store/postgres/postgres-event-store.ts';
@@ -29,7 +29,7 @@ const MANY_TENANTS: Shape = { label: '16 writers, 16 tenants', writers: 16, tena
 
 /** Appends of one small deposit each, every writer on a stream of its own. */
 function appends(store: EventStore, shape: Shape, where: string): Slot {
-  const run = uuidv7();
+  const run = newId();
   const versions = new Array<number>(shape.writers).fill(0);
   return {
     name: `${where} appends, ${shape.label}`,
@@ -118,7 +118,7 @@ async function catchUpRows(report: Report, databaseUrl: string, schema: string, 
   const client = await GrpcEventStore.connect({ address });
   try {
     const count = SIZES.catchUpEvents;
-    const tenantId = `bench-long-${uuidv7()}`;
+    const tenantId = `bench-long-${newId()}`;
     progress(`PostgreSQL: writing ${count} events into the server's schema with SQL`);
     await insertEvents(databaseUrl, schema, tenantId, count);
     const streamPerS = await floors.stream();

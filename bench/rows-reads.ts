@@ -2,7 +2,7 @@
 // on a long log over gRPC (the PostgreSQL catch-up rows reuse catchUpRate).
 
 import { performance } from 'node:perf_hooks';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../src/ids.ts';
 import type { EventStore } from '../src/event-store/event-store.ts';
 import { GrpcEventStore } from '../src/event-store/grpc-event-store.ts';
 import type { Floors } from './floors.ts';
@@ -43,7 +43,7 @@ export async function liveDelays(setup: { writerAddress: string; readerAddress: 
   const reader = await GrpcEventStore.connect({ address: setup.readerAddress });
   const stop = new AbortController();
   try {
-    const tenantId = `bench-${uuidv7()}`;
+    const tenantId = `bench-${newId()}`;
     const arrivals = new Map<string, (atMs: number) => void>();
     let caughtUp: () => void = () => {};
     const live = new Promise<void>((resolve) => (caughtUp = resolve));
@@ -96,7 +96,7 @@ export async function liveDelays(setup: { writerAddress: string; readerAddress: 
  * Resolves with the tenant and one of its account ids.
  */
 export async function fillLongLog(store: EventStore, count: number): Promise<{ tenantId: string; accountId: string; appendPerS: number }> {
-  const tenantId = `bench-long-${uuidv7()}`;
+  const tenantId = `bench-long-${newId()}`;
   const streams = Array.from({ length: Math.ceil(count / 1000) }, (_, i) => ({ accountId: `long-${i}`, length: Math.min(1000, count - 1000 * i) }));
   const { ms } = await timeMs(() => forEachLimited(streams, 4, (stream) => fillAccount(store, tenantId, stream.accountId, stream.length)));
   return { tenantId, accountId: streams[0]?.accountId ?? '', appendPerS: (count / ms) * 1000 };

@@ -9,7 +9,7 @@
 // 0 when every refusal was the expected one and every subscriber received every event.
 
 import { readFileSync } from 'node:fs';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../src/ids.ts';
 import type { EventStore } from '../src/event-store/event-store.ts';
 import { readWholeStream } from '../src/event-store/event-store.ts';
 import { GrpcEventStore } from '../src/event-store/grpc-event-store.ts';
@@ -112,7 +112,7 @@ async function writer(store: EventStore, accountId: string, counters: Counters, 
 async function largeWriter(store: EventStore, counters: Counters, signal: AbortSignal): Promise<void> {
   const payload = Buffer.alloc(256 * 1024, 'l');
   for (let version = 0; !signal.aborted; version++) {
-    const event = { eventId: uuidv7(), eventType: 'Large', eventVersion: 1, contentType: 'application/octet-stream', payload };
+    const event = { eventId: newId(), eventType: 'Large', eventVersion: 1, contentType: 'application/octet-stream', payload };
     await store.append({ tenantId: TENANT, stream: { aggregateType: 'Large', aggregateId: 'large-1' }, expectedVersion: version, idempotencyKey: event.eventId, events: [event] })
       .then(() => counters.add('large'), (error: unknown) => counters.error(`large append: ${describe(error)}`));
     await pause(1_000, signal);
@@ -131,7 +131,7 @@ async function churner(store: EventStore, counters: Counters, signal: AbortSigna
   while (!signal.aborted) {
     const controller = new AbortController();
     try {
-      for await (const message of store.subscribe({ tenantId: `nobody-${uuidv7()}`, fromPosition: 0, signal: controller.signal })) {
+      for await (const message of store.subscribe({ tenantId: `nobody-${newId()}`, fromPosition: 0, signal: controller.signal })) {
         if (message.kind === 'caught-up') break;
       }
       counters.add('churned');
@@ -147,7 +147,7 @@ async function churner(store: EventStore, counters: Counters, signal: AbortSigna
 async function refusals(store: EventStore, counters: Counters, signal: AbortSignal): Promise<void> {
   const tooLong = 'x'.repeat(DEFAULT_LIMITS.textBytes + 1);
   const event = (): { eventId: string; eventType: string; eventVersion: number; contentType: string; payload: Buffer } =>
-    ({ eventId: uuidv7(), eventType: 'Refused', eventVersion: 1, contentType: '', payload: Buffer.alloc(8) });
+    ({ eventId: newId(), eventType: 'Refused', eventVersion: 1, contentType: '', payload: Buffer.alloc(8) });
   const attempts = [
     { limit: 'EVENT_STORE_MAX_TEXT_BYTES', append: () => store.append({ tenantId: TENANT, stream: { aggregateType: 'R', aggregateId: tooLong }, expectedVersion: 0, events: [event()] }) },
     { limit: 'EVENT_STORE_MAX_HEADERS', append: () => store.append({ tenantId: TENANT, stream: { aggregateType: 'R', aggregateId: 'refused' }, expectedVersion: 0, events: [{ ...event(), headers: Object.fromEntries(Array.from({ length: DEFAULT_LIMITS.headersPerEvent + 1 }, (_, i) => [`h${i}`, 'v'])) }] }) },

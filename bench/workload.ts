@@ -3,7 +3,7 @@
 // each command an account of about the length a row is named for.
 
 import { randomUUID } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../src/ids.ts';
 import type { BankAccountCommand, BankAccountEvent } from '../src/domain/bank-account.ts';
 import { accountStream, encode } from '../src/domain/bank-account-codec.ts';
 import type { AppendRequest, EventStore, NewEvent } from '../src/event-store/event-store.ts';
@@ -14,26 +14,26 @@ import { forEachLimited, measureRate, SIZES } from './measure.ts';
 import type { Slot } from './measure.ts';
 
 export function depositCommand(accountId: string): BankAccountCommand {
-  return { type: 'DepositMoney', data: { accountId, transactionId: uuidv7(), amountCents: 100, description: 'bench deposit' } };
+  return { type: 'DepositMoney', data: { accountId, transactionId: newId(), amountCents: 100, description: 'bench deposit' } };
 }
 
 /**
  * One event with the ids and clock the command handler adds, so sizes match real appends.
- * `newId` defaults to UUIDv7 as in the handler; fills pass randomUUID, same size and many
- * times quicker, so that filling hundreds of thousands of events takes seconds, not minutes.
+ * `makeId` defaults to the handler's own UUIDv7 (src/ids.ts); fills pass randomUUID, same
+ * size and twice as quick, for the hundreds of thousands of events they write.
  */
-export function newEvent(event: BankAccountEvent, commandId?: string, newId: () => string = uuidv7): NewEvent {
-  const command = commandId ?? newId();
-  return { ...encode(event), eventId: newId(), correlationId: command, causationId: command, clientTimestampMs: Date.now() };
+export function newEvent(event: BankAccountEvent, commandId?: string, makeId: () => string = newId): NewEvent {
+  const command = commandId ?? makeId();
+  return { ...encode(event), eventId: makeId(), correlationId: command, causationId: command, clientTimestampMs: Date.now() };
 }
 
-export function deposited(accountId: string, balanceAfterCents: number, newId: () => string = uuidv7): BankAccountEvent {
-  return { type: 'MoneyDeposited', data: { accountId, transactionId: newId(), amountCents: 100, description: 'bench deposit', balanceAfterCents } };
+export function deposited(accountId: string, balanceAfterCents: number, makeId: () => string = newId): BankAccountEvent {
+  return { type: 'MoneyDeposited', data: { accountId, transactionId: makeId(), amountCents: 100, description: 'bench deposit', balanceAfterCents } };
 }
 
 /** One small deposit as its own keyed append: what a command appends. */
 export function depositAppend(options: { tenantId: string; accountId: string; expectedVersion: number }): AppendRequest {
-  const commandId = uuidv7();
+  const commandId = newId();
   return {
     tenantId: options.tenantId,
     stream: accountStream(options.accountId),
@@ -106,7 +106,7 @@ export async function prepareCommands(options: {
 }): Promise<CommandSlot> {
   const { store, tenantId, streamLength, inFlight, handle } = options;
   const usesPerAccount = Math.max(1, Math.ceil(streamLength / 4));
-  const prefix = `acct-${uuidv7().slice(-12)}`;
+  const prefix = `acct-${newId().slice(-12)}`;
   const warmAccounts = Array.from({ length: inFlight }, (_, i) => `${prefix}-warm-${i}`);
   await fillAccounts(store, tenantId, warmAccounts, streamLength);
   const warm = await measureRate(
