@@ -33,6 +33,12 @@ import { Doorbell, Wakeups } from './wakeups.ts';
 /** Events a subscription reads per query: its memory stays flat however long the log. */
 const LOG_PAGE_SIZE = 200;
 
+interface LogPage {
+  readonly events: RecordedEvent[];
+  readonly nextPosition: number;
+  readonly isEnd: boolean;
+}
+
 export class PostgresEventStore implements EventStore {
   private readonly schema: string;
   private readonly wakeups = new Wakeups();
@@ -177,20 +183,31 @@ export class PostgresEventStore implements EventStore {
       await this.listener.start();
       let from = Math.max(request.fromPosition, 1);
       let caughtUp = false;
-      while (!stopped()) {
+      // Reset before each read: a commit the read may have missed rings it again.
+      const read = (position: number): Promise<LogPage> => {
         doorbell.reset();
-        const page = await this.readLogPage(tenantId, prefix, from);
+        const page = this.readLogPage(tenantId, prefix, position);
+        // Awaited below unless the subscriber leaves first; then its failure is nobody's.
+        page.catch(() => undefined);
+        return page;
+      };
+      let next = read(from);
+      while (!stopped()) {
+        const page = await next;
+        from = page.nextPosition;
+        // Catching up, the next page is read while this one is delivered.
+        if (!page.isEnd) next = read(from);
         for (const event of page.events) {
           if (stopped()) return;
           yield { kind: 'event', event };
         }
-        from = page.nextPosition;
         if (!page.isEnd) continue;
         if (!caughtUp) {
           caughtUp = true;
           yield { kind: 'caught-up' };
         }
         await doorbell.wait(this.options.fallbackPollMs, signal);
+        next = read(from);
       }
     } catch (error) {
       if (stopped()) return;
@@ -213,7 +230,7 @@ export class PostgresEventStore implements EventStore {
    * filter, so a prefix that matches little still moves the cursor a page at a time, and
    * cut again at the response budget, so a page of large events stays a few megabytes.
    */
-  private async readLogPage(tenantId: string, prefix: string, from: number): Promise<{ events: RecordedEvent[]; nextPosition: number; isEnd: boolean }> {
+  private async readLogPage(tenantId: string, prefix: string, from: number): Promise<LogPage> {
     const matches = 'starts_with(e.aggregate_id, $4)';
     const rows = await this.query({
       text: `SELECT e.global_position AS scanned_position, e.matches, e.within_budget, ${eventColumns('CASE WHEN e.matches AND e.within_budget THEN e.payload END')}
