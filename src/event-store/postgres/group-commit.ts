@@ -1,8 +1,10 @@
 // Group commit, a layer under the PostgreSQL store's append: appends that arrive while a
 // batch is in the database queue, per tenant, and go together as the next batch: one round
-// trip, one transaction and one WAL flush for many appends instead of one each. A lone
-// append waits for nothing. Queuing here, before a pooled connection is taken, is also what
-// keeps a tenant whose lock is held elsewhere from tying up the connections others need.
+// trip, one transaction and one WAL flush for many appends instead of one each. A batch
+// leaves at the end of the event loop's turn in which it could (setImmediate), so appends
+// that arrive together go together; no timer, so a lone append waits for nothing but that.
+// Queuing here, before a pooled connection is taken, is also what keeps a tenant whose lock
+// is held elsewhere from tying up the connections others need.
 
 import type { AppendRequest } from '../event-store.ts';
 import { StoreUnavailableError } from '../errors.ts';
@@ -44,6 +46,7 @@ export class GroupCommit {
   /** Tenants whose lock was taken elsewhere: they go next in a batch of their own that waits. */
   private readonly contended = new Set<string>();
   private batches = 0;
+  private pumpScheduled = false;
   private waitingBatches = 0;
 
   constructor(private readonly options: GroupCommitOptions) {}
@@ -53,6 +56,21 @@ export class GroupCommit {
     return new Promise((answer, fail) => {
       const bytes = request.events.reduce((sum, event) => sum + event.payload.byteLength + EVENT_OVERHEAD_BYTES, 0);
       this.queue(request.tenantId).push({ request, bytes, answer, fail });
+      this.pumpSoon();
+    });
+  }
+
+  /**
+   * Pumps once the current turn is over. Sending at once split what arrives together: the
+   * appends answered by one batch come back in one turn, and the first of them to return
+   * went alone while the others waited a whole batch behind it. Measured in process with
+   * 16 writers: about a tenth more appends per second, through the server a quarter more.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }
@@ -69,7 +87,7 @@ export class GroupCommit {
       this.waitingBatches++;
       void this.send(batch, { wait: true }).finally(() => {
         this.waitingBatches--;
-        this.pump();
+        this.pumpSoon();
       });
     }
     while (this.batches < this.options.batchesInFlight) {
@@ -78,7 +96,7 @@ export class GroupCommit {
       this.batches++;
       void this.send(batch, { wait: false }).finally(() => {
         this.batches--;
-        this.pump();
+        this.pumpSoon();
       });
     }
   }

@@ -1,5 +1,5 @@
-// Group commit's queueing, without a database: a lone append goes at once, what arrives
-// meanwhile goes together next, a tenant's appends keep their order, a busy tenant waits
+// Group commit's queueing, without a database: a lone append goes at the end of its turn,
+// what arrives in that turn goes with it, what arrives meanwhile goes together next, a tenant's appends keep their order, a busy tenant waits
 // apart, and a batch that fails on one append's data is retried append by append.
 
 import { describe, expect, it } from 'vitest';
@@ -10,12 +10,15 @@ import type { Row } from '../../../src/event-store/postgres/rows.ts';
 import { account, newEvent } from '../contract.ts';
 
 describe('GroupCommit', () => {
-  it('sends a lone append at once and what arrives meanwhile as the next batch, in order', async () => {
+  it('sends a lone append at the end of its turn and what arrives meanwhile as the next batch, in order', async () => {
     const db = new FakeDatabase();
     const commit = db.groupCommit();
     const first = commit.submit(append('t-1', 'a'));
+    expect(db.sent()).toEqual([]);
+    await oneTurn();
     expect(db.sent()).toEqual([['t-1/a']]);
     const later = [append('t-2', 'b'), append('t-3', 'c'), append('t-1', 'd')].map((a) => commit.submit(a));
+    await oneTurn();
     expect(db.sent()).toHaveLength(1);
     db.answer(0);
     await first;
@@ -25,17 +28,16 @@ describe('GroupCommit', () => {
     expect((await Promise.all(later)).map((row) => row['stream'])).toEqual(['t-2/b', 't-3/c', 't-1/d']);
   });
 
-  it('caps a batch at 256 appends', async () => {
+  it('sends the appends of one turn together, and caps a batch at 256 appends', async () => {
     const db = new FakeDatabase();
     const commit = db.groupCommit();
     const all = Array.from({ length: 301 }, (_, i) => commit.submit(append(`t-${i}`, 's')));
+    await until(() => db.sent().length === 1);
+    expect(db.sent()[0]).toHaveLength(256);
     db.answer(0);
     await until(() => db.sent().length === 2);
-    expect(db.sent().map((batch) => batch.length)).toEqual([1, 256]);
+    expect(db.sent()[1]).toHaveLength(45);
     db.answer(1);
-    await until(() => db.sent().length === 3);
-    expect(db.sent()[2]).toHaveLength(44);
-    db.answer(2);
     await Promise.all(all);
   });
 
@@ -44,12 +46,18 @@ describe('GroupCommit', () => {
     const commit = db.groupCommit();
     const hot = commit.submit(append('t-hot', 'h'));
     const calm = commit.submit(append('t-calm', 'c'));
+    await until(() => db.sent().length === 1);
     db.answer(0);
-    await until(() => db.sent().length === 3);
-    expect(db.waits()).toEqual([false, true, false]);
-    expect(db.sent().slice(1)).toEqual([['t-hot/h'], ['t-calm/c']]);
-    db.answer(2);
     expect((await calm)['stream']).toBe('t-calm/c');
+    await until(() => db.sent().length === 2);
+    expect(db.waits()).toEqual([false, true]);
+    expect(db.sent()[1]).toEqual(['t-hot/h']);
+    // While the hot tenant's batch waits for its lock, the others' appends go on.
+    const later = commit.submit(append('t-calm', 'd'));
+    await until(() => db.sent().length === 3);
+    expect(db.waits()[2]).toBe(false);
+    db.answer(2);
+    expect((await later)['stream']).toBe('t-calm/d');
     db.answer(1);
     expect((await hot)['stream']).toBe('t-hot/h');
   });
@@ -58,6 +66,7 @@ describe('GroupCommit', () => {
     const db = new FakeDatabase({ refuse: 't-2/bad' });
     const commit = db.groupCommit();
     const first = commit.submit(append('t-1', 'a'));
+    await until(() => db.sent().length === 1);
     const rest = [append('t-1', 'b'), append('t-2', 'bad'), append('t-3', 'c')].map((a) => commit.submit(a).catch((e: unknown) => e));
     db.answer(0);
     await first;
@@ -76,11 +85,10 @@ describe('GroupCommit', () => {
     const db = new FakeDatabase({ unavailable: true });
     const commit = db.groupCommit();
     const all = [append('t-1', 'a'), append('t-2', 'b')].map((a) => commit.submit(a).catch((e: unknown) => e));
+    await until(() => db.sent().length === 1);
     db.answer(0);
-    await until(() => db.sent().length === 2);
-    db.answer(1);
     for (const outcome of await Promise.all(all)) expect(outcome).toBeInstanceOf(StoreUnavailableError);
-    expect(db.sent()).toHaveLength(2);
+    expect(db.sent()).toEqual([['t-1/a', 't-2/b']]);
   });
 });
 
@@ -131,6 +139,10 @@ class FakeDatabase {
 
 function append(tenantId: string, aggregateId: string): AppendRequest {
   return { tenantId, stream: account(aggregateId), expectedVersion: 0, events: [newEvent()] };
+}
+
+function oneTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Lets the event loop turn (no clock involved) until `condition` holds. */
