@@ -155,8 +155,7 @@ export class GrpcEventStore implements EventStore {
             // A connection that died without a word (a host gone, a partition) shows only
             // as silence. Once live, servers send heartbeats while idle, so silence this
             // long is a loss; during catch-up a slow scan may be silent, so no timer then.
-            const silence = live ? setTimeout(cancel, this.options.silenceTimeoutMs) : undefined;
-            const next = await responses.next().finally(() => clearTimeout(silence));
+            const next = live ? await withinSilence(responses.next(), cancel, this.options.silenceTimeoutMs) : await responses.next();
             if (next.done === true) break;
             attempt = 0;
             failingSinceMs = undefined;
@@ -249,6 +248,16 @@ export class GrpcEventStore implements EventStore {
 }
 
 type Settings = Required<Omit<GrpcEventStoreOptions, 'token' | 'tls'>> & Pick<GrpcEventStoreOptions, 'token' | 'tls'>;
+
+/** Cancels the call unless `next` settles within `ms`. Only while live: a catch-up would pay a timer per event. */
+async function withinSilence<T>(next: Promise<T>, cancel: () => void, ms: number): Promise<T> {
+  const silence = setTimeout(cancel, ms);
+  try {
+    return await next;
+  } finally {
+    clearTimeout(silence);
+  }
+}
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -49,18 +49,17 @@ export class Fields {
   }
 
   /**
-   * 64-bit integers arrive as decimal strings. The port counts in JavaScript numbers, so a
-   * value past Number.MAX_SAFE_INTEGER is refused rather than rounded to another position.
+   * 64-bit integers arrive as numbers. The port counts in JavaScript numbers, so a value
+   * past Number.MAX_SAFE_INTEGER is refused rather than taken for another position: the
+   * decoder rounded it, but never down to a safe integer.
    */
   uint64(name: string): number {
-    const value = this.record[name] ?? '0';
-    const text = typeof value === 'number' ? String(value) : value;
-    if (typeof text !== 'string' || !/^\d+$/.test(text)) throw this.invalid(name, 'a uint64');
-    // Up to 15 digits is always below 2^53; only longer ones need the exact comparison.
-    if (text.length > 15 && BigInt(text) > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new InvalidRequestError(`${this.path}.${name}: ${text} is beyond ${Number.MAX_SAFE_INTEGER}, the largest supported value`);
+    const value = this.record[name] ?? 0;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw this.invalid(name, 'a uint64');
+    if (value > Number.MAX_SAFE_INTEGER) {
+      throw new InvalidRequestError(`${this.path}.${name}: about ${value.toExponential(3)}, beyond ${Number.MAX_SAFE_INTEGER}, the largest supported value`);
     }
-    return Number(text);
+    return value;
   }
 
   bytes(name: string): Uint8Array {

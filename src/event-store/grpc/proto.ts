@@ -9,14 +9,16 @@ import { Fields } from './fields.ts';
 const PROTO_ROOT = fileURLToPath(new URL('../../../proto', import.meta.url));
 
 /**
- * Decoded messages keep the proto's snake_case names, carry 64-bit integers as decimal
- * strings (so no value is silently rounded; `Fields` refuses what a number cannot hold)
- * and always have every field, defaults included, so absence and zero read the same.
+ * Decoded messages keep the proto's snake_case names, carry 64-bit integers as numbers and
+ * always have every field, defaults included, so absence and zero read the same. A number
+ * rounds only past Number.MAX_SAFE_INTEGER, where it stays past it, and `Fields` refuses
+ * those: decimal strings were as safe and cost a catch-up an eighth of the client's time
+ * (each value made a string digit by digit, then parsed back).
  */
 export const packageDefinition: PackageDefinition = loadSync(['eventstore/v1/eventstore.proto', 'google/rpc/status.proto'], {
   includeDirs: [PROTO_ROOT],
   keepCase: true,
-  longs: String,
+  longs: Number,
   enums: String,
   defaults: true,
   arrays: true,
