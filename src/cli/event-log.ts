@@ -15,6 +15,7 @@ import { EXIT, NotFoundError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
 import type { CliContext } from './cli-context.ts';
 import type { Output } from './terminal.ts';
+import { oneLine } from './terminal.ts';
 
 export async function runEvents(context: CliContext, accountId: string | undefined, flags: { json: boolean }): Promise<ExitCode> {
   const { store, tenantId, out } = context;
@@ -52,13 +53,13 @@ export async function runWatch(context: CliContext, signal: AbortSignal): Promis
       if (after !== undefined) summaries.set(accountId, after);
       printEvent(out, recorded);
       const newest = readSide.transactionHistories.latest(accountId);
-      if (after !== undefined && !isDeepStrictEqual(after, before)) out.line(`      AccountSummary      ${summaryChange(before, after)}`);
+      if (after !== undefined && !isDeepStrictEqual(after, before)) out.line(oneLine(`      AccountSummary      ${summaryChange(before, after)}`));
       if (newest !== undefined && (recorded.eventType === 'MoneyDeposited' || recorded.eventType === 'MoneyWithdrawn')) {
         const row = `${newest.type} ${formatCents(newest.amountCents)} "${newest.description}", balance after ${formatCents(newest.balanceAfterCents)}`;
-        out.line(`      TransactionHistory  + ${row}`);
+        out.line(oneLine(`      TransactionHistory  + ${row}`));
       }
       const portfolio = after === undefined ? undefined : readSide.customerPortfolios.of(after.customerId);
-      if (portfolio !== undefined) out.line(`      CustomerPortfolio   ${portfolioNow(portfolio)}`);
+      if (portfolio !== undefined) out.line(oneLine(`      CustomerPortfolio   ${portfolioNow(portfolio)}`));
     },
   });
   readSide.projector.start();
@@ -110,7 +111,7 @@ function printEvent(out: Output, event: RecordedEvent): void {
   const time = new Date(event.recordedAtMs).toISOString();
   const reason = parkedReason(event);
   const parked = reason === undefined ? '' : `  ${out.style.yellow(`PARKED (the read models skip it): ${reason}`)}`;
-  out.line(`${out.style.cyan(`#${event.globalPosition}`.padEnd(6))} ${out.style.bold(event.eventType.padEnd(15))} ${where}  ${out.style.dim(time)}  ${payloadText(event)}${parked}`);
+  out.line(oneLine(`${out.style.cyan(`#${event.globalPosition}`.padEnd(6))} ${out.style.bold(event.eventType.padEnd(15))} ${where}  ${out.style.dim(time)}  ${payloadText(event)}${parked}`));
 }
 
 /** Why the read models skip this event, if they do: the same check the projector makes. */
@@ -131,7 +132,7 @@ export function warnOfParked(out: Output): (parked: ParkedEvent) => void {
   let told = 0;
   return (parked) => {
     told++;
-    if (told <= PARKED_LISTED) out.problem(`warning: ${describeParked(parked)}`);
+    if (told <= PARKED_LISTED) out.problem(oneLine(`warning: ${describeParked(parked)}`));
     if (told === PARKED_LISTED + 1) out.problem('warning: more events are parked; `events` marks every one');
   };
 }

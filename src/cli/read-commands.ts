@@ -15,6 +15,7 @@ import type { AsOf, Invocation } from './arguments.ts';
 import { EXIT, NotFoundError } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
 import type { CliContext } from './cli-context.ts';
+import { oneLine } from './terminal.ts';
 
 type ReadInvocation = Extract<Invocation, { command: 'summary' | 'history' | 'accounts' | 'portfolio' }>;
 
@@ -36,7 +37,7 @@ export async function runReadCommand(context: CliContext, invocation: ReadInvoca
     else {
       out.line(`Accounts of ${invocation.customerId} ${out.style.dim(`(${as})`)}`);
       for (const summary of accounts) {
-        out.line(`  ${summary.accountId}  ${summary.accountType.padEnd(9)} ${formatCents(summary.balanceCents).padStart(12)}  ${summary.status}`);
+        out.line(oneLine(`  ${summary.accountId}  ${summary.accountType.padEnd(9)} ${formatCents(summary.balanceCents).padStart(12)}  ${summary.status}`));
       }
     }
     return EXIT.done;
@@ -55,7 +56,7 @@ export async function runReadCommand(context: CliContext, invocation: ReadInvoca
     tracer.end(`${queryName(invocation)} from AccountSummary → balance ${formatCents(summary.balanceCents)}, ${summary.status}`);
     if (flags.json) out.json({ ...summaryJson(summary), position: at });
     else {
-      out.line(`${out.style.bold(summary.accountId)}  ${summary.accountType}, customer ${summary.customerId} ${out.style.dim(`(${as})`)}`);
+      out.line(oneLine(`${out.style.bold(summary.accountId)}  ${summary.accountType}, customer ${summary.customerId} ${out.style.dim(`(${as})`)}`));
       out.line(`  balance        ${formatCents(summary.balanceCents)}`);
       out.line(`  status         ${summary.status}`);
       out.line(`  transactions   ${summary.transactionCount}`);
@@ -75,11 +76,11 @@ export async function runReadCommand(context: CliContext, invocation: ReadInvoca
     });
     return EXIT.done;
   }
-  out.line(`History of ${out.style.bold(summary.accountId)} ${out.style.dim(`(${as})`)}`);
+  out.line(oneLine(`History of ${out.style.bold(summary.accountId)} ${out.style.dim(`(${as})`)}`));
   if (transactions.length === 0) out.line('  no deposits or withdrawals');
   for (const t of transactions) {
     const signed = `${t.type === 'Deposit' ? '+' : '-'}${formatCents(t.amountCents)}`;
-    out.line(`  ${t.timestamp}  ${t.type.padEnd(10)} ${signed.padStart(12)}  balance ${formatCents(t.balanceAfterCents).padStart(12)}  ${t.description}`);
+    out.line(oneLine(`  ${t.timestamp}  ${t.type.padEnd(10)} ${signed.padStart(12)}  balance ${formatCents(t.balanceAfterCents).padStart(12)}  ${t.description}`));
   }
   return EXIT.done;
 }
@@ -107,7 +108,7 @@ async function runPortfolio(context: CliContext, invocation: Extract<ReadInvocat
   const open = portfolio.accounts.filter((account) => account.status === 'Open').length;
   out.line(`Portfolio of ${out.style.bold(customerId)} ${out.style.dim(`(${as})`)}`);
   for (const account of portfolio.accounts) {
-    out.line(`  ${account.accountId}  ${account.accountType.padEnd(9)} ${formatCents(account.balanceCents).padStart(12)}  ${account.status}`);
+    out.line(oneLine(`  ${account.accountId}  ${account.accountType.padEnd(9)} ${formatCents(account.balanceCents).padStart(12)}  ${account.status}`));
   }
   out.line(`  accounts       ${portfolio.accountCount} (${open} open)`);
   out.line(`  total balance  ${formatCents(portfolio.totalBalanceCents)} ${out.style.dim('(of the open accounts)')}`);

@@ -68,6 +68,19 @@ export function visible(text: string, options: { readonly keepColours: boolean }
   return text.split(OWN_COLOURS).map((part, index) => (index % 2 === 1 ? part : part.replace(CONTROL, escaped))).join('');
 }
 
+/**
+ * A line that is one line by construction, holding values from the log (ids, descriptions,
+ * payloads another client wrote): a line break in it came from those values, and is shown
+ * as `\n` so it cannot pass for a line of this CLI's own. `visible` keeps line breaks,
+ * because the CLI's own messages have them.
+ */
+export function oneLine(text: string): string {
+  return text.replace(LINE_BREAK, (character) => (character === '\n' ? '\\n' : escapedInJson(character)));
+}
+
+/** Line feed, and the separators some terminals and viewers also break lines at. */
+const LINE_BREAK = /[\n\u2028\u2029]/g;
+
 /** JSON.stringify escapes C0 already; DEL, C1 and the bidirectional overrides it leaves raw. */
 function jsonVisible(json: string): string {
   return json.replace(CONTROL, escapedInJson);

@@ -11,6 +11,7 @@ import type { ReadModel } from '../read-side/read-model.ts';
 import type { BankCommandStep } from '../wire.ts';
 import { describeRejection } from './messages.ts';
 import type { Style } from './terminal.ts';
+import { oneLine } from './terminal.ts';
 
 interface Projected {
   readonly name: string;
@@ -131,7 +132,7 @@ export class Tracer {
 
   private row(side: string, text: string): void {
     if (!this.active) return;
-    this.print(`${this.style.cyan('│')} ${side.padEnd(10)}  ${text}  ${this.style.dim(`+${ms(performance.now() - this.startedAt)}`)}`);
+    this.print(oneLine(`${this.style.cyan('│')} ${side.padEnd(10)}  ${text}  ${this.style.dim(`+${ms(performance.now() - this.startedAt)}`)}`));
   }
 }
 

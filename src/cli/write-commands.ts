@@ -16,6 +16,7 @@ import { describeRefusal, EXIT } from './exit-codes.ts';
 import type { ExitCode } from './exit-codes.ts';
 import type { CliContext } from './cli-context.ts';
 import { describeCommand, describeEvent } from './trace.ts';
+import { oneLine } from './terminal.ts';
 
 type WriteInvocation = Extract<Invocation, { command: 'open' | 'deposit' | 'withdraw' | 'close' }>;
 
@@ -46,7 +47,7 @@ export async function runWriteCommand(context: CliContext, invocation: WriteInvo
   const recorded = (): void => {
     const where = out.style.dim(`(stream version ${outcome.lastVersion}, log position ${outcome.lastGlobalPosition})`);
     const before = outcome.status === 'already-recorded' ? 'already recorded, sent before: ' : '';
-    for (const event of outcome.events) out.line(`${out.style.green('✓')} ${before}${describeEvent(event)} ${where}`);
+    for (const event of outcome.events) out.line(oneLine(`${out.style.green('✓')} ${before}${describeEvent(event)} ${where}`));
     if (outcome.status === 'already-recorded') out.line('nothing appended this time');
     out.line(`${ID_NAMES[command.type]}: ${commandIdOf(command)}`);
   };

@@ -2,7 +2,7 @@
 // control character in a line, a problem or a status comes out escaped; JSON escapes its own.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { terminalOutput, visible } from '../../src/cli/terminal.ts';
+import { oneLine, terminalOutput, visible } from '../../src/cli/terminal.ts';
 import type { Sink } from '../../src/cli/terminal.ts';
 
 describe('visible', () => {
@@ -14,6 +14,14 @@ describe('visible', () => {
   it('keeps only the CLI’s own colour sequences when colour is on', () => {
     expect(visible('\u001b[32m✓\u001b[0m \u001b[8mhidden\u001b[2J', { keepColours: true })).toBe('\u001b[32m✓\u001b[0m \\e[8mhidden\\e[2J');
     expect(visible('\u001b[32m✓\u001b[0m', { keepColours: false })).toBe('\\e[32m✓\\e[0m');
+  });
+});
+
+describe('oneLine', () => {
+  it('shows the line breaks inside a value, so they cannot start a line of their own', () => {
+    expect(oneLine('  balance 5.00  rent\n#99 MoneyDeposited forged')).toBe('  balance 5.00  rent\\n#99 MoneyDeposited forged');
+    expect(oneLine('a\u2028b\u2029c')).toBe('a\\u2028b\\u2029c');
+    expect(oneLine('tabs\tstay, naïve €')).toBe('tabs\tstay, naïve €');
   });
 });
 

@@ -100,6 +100,29 @@ describe('poison and retries at the command line', () => {
     }
   }, 2 * PER_RUN_MS + RUN_DEADLINE_MS);
 
+  it('shows a line break inside stored text as \\n, so another client\'s event cannot fake a line of output', async () => {
+    const tenant = `cli-${randomUUID()}`;
+    expect(await cli(tenant, 'open', '--customer', 'ann', '--type', 'Checking', '--initial', '100', '--id', 'acc-1')).toMatchObject({ code: 0 });
+    const forged = '#99    MoneyDeposited  BankAccount/acc-1 v9  a line the CLI never wrote';
+    const deposit: BankAccountEvent = {
+      type: 'MoneyDeposited',
+      data: { accountId: 'acc-1', transactionId: 'tx-forged', amountCents: 5_00, description: `rent\n${forged}`, balanceAfterCents: 105_00 },
+    };
+    const store = await GrpcEventStore.connect({ address: address() });
+    try {
+      await store.append({ tenantId: tenant, stream: accountStream('acc-1'), expectedVersion: 1, events: [{ ...encode(deposit), eventId: randomUUID() }] });
+    } finally {
+      await store.close();
+    }
+    for (const args of [['history', 'acc-1'], ['events']]) {
+      const shown = await cli(tenant, ...args);
+      expect(shown.code, shown.stderr).toBe(0);
+      const lines = shown.stdout.split('\n');
+      expect(lines.filter((line) => line.includes(forged)), args.join(' ')).not.toHaveLength(0);
+      expect(lines.filter((line) => line.startsWith(forged)), args.join(' ')).toEqual([]);
+    }
+  }, 3 * PER_RUN_MS + RUN_DEADLINE_MS);
+
   it('shows control characters typed on the command line escaped in its error message', async () => {
     const typed = await cli(`cli-${randomUUID()}`, 'summary', HOSTILE);
     expect(typed.code).toBe(2);
