@@ -130,11 +130,6 @@ export function batchFingerprint(request: AppendRequest): string {
 }
 
 /**
- * Text with a NUL character or a lone surrogate is refused by every store alike: PostgreSQL
- * cannot store the one and would silently replace the other. Text past the byte limit too,
- * which also keeps each index entry within PostgreSQL's bound.
- */
-/**
  * Where in a request a value sits: the request itself, or its event at this index. A
  * number rather than a function that names it, since every append passes through here
  * and a function made per event costs more than the checks.
@@ -145,6 +140,11 @@ function placeName(place: Place): string {
   return place === 'request' ? place : `event ${place + 1}`;
 }
 
+/**
+ * Text with a NUL character or a lone surrogate is refused by every store alike: PostgreSQL
+ * cannot store the one and would silently replace the other. Text past the byte limit too,
+ * which also keeps each index entry within PostgreSQL's bound.
+ */
 function checkText(limits: Limits, where: Place, field: string, value: string | undefined): void {
   if (value === undefined) return;
   if (UNSTORABLE.test(value)) {

@@ -227,6 +227,29 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       expect(await versions(store(), tenantId, 'a-1')).toEqual([]);
     });
 
+    it('refuses half a surrogate pair in any text, rather than keep or look up other text than was given', async () => {
+      const tenantId = newTenant();
+      const ok = { tenantId, stream: account('a-1'), expectedVersion: 0, events: [newEvent()] };
+      const lone = '\uD800';
+      for (const request of [
+        { ...ok, stream: account(`a-1${lone}`) },
+        { ...ok, idempotencyKey: `k${lone}` },
+        { ...ok, events: [{ ...newEvent(), eventType: `Noted${lone}` }] },
+        { ...ok, events: [{ ...newEvent(), correlationId: `c${lone}` }] },
+        { ...ok, events: [{ ...newEvent(), headers: { [`h${lone}`]: 'v' } }] },
+        { ...ok, events: [newEvent(), { ...newEvent(), headers: { h: `v${lone}` } }] },
+      ]) {
+        const refused = await failure(store().append(request));
+        expect(refused).toBeInstanceOf(InvalidRequestError);
+        expect(String(refused)).toMatch(/lone surrogate/);
+      }
+      const read = { tenantId, aggregateId: `a-1${lone}`, fromVersion: 0, maxCount: 0, direction: 'forward' } as const;
+      expect(String(await failure(store().readStream(read)))).toMatch(/lone surrogate/);
+      expect(String(await failure(firstMessage(store().subscribe({ tenantId, aggregateIdPrefix: `a${lone}`, fromPosition: 0 }))))).toMatch(/lone surrogate/);
+      expect(await versions(store(), tenantId, 'a-1')).toEqual([]);
+      expect(await versions(store(), tenantId, 'a-1\uFFFD')).toEqual([]);
+    });
+
     it('keeps a stream to the aggregate type of its first append', async () => {
       const tenantId = newTenant();
       await store().append({ tenantId, stream: account('a-1'), expectedVersion: 0, events: [newEvent()] });

@@ -118,6 +118,20 @@ function eventFieldsFromWire(meta: Fields): Omit<NewEvent, 'payload'> {
 
 /** The client fills each event's place in its stream, as the protocol asks. */
 export function appendRequestToWire(request: AppendRequest): object {
+  sendable('request', 'tenant id', request.tenantId);
+  sendable('request', 'aggregate id', request.stream.aggregateId);
+  sendable('request', 'aggregate type', request.stream.aggregateType);
+  sendable('request', 'idempotency key', request.idempotencyKey);
+  for (const [index, event] of request.events.entries()) {
+    const where = `event ${index + 1}`;
+    for (const [field, text] of [['event id', event.eventId], ['event type', event.eventType], ['content type', event.contentType],
+      ['content schema', event.contentSchema], ['correlation id', event.correlationId], ['causation id', event.causationId],
+      ['actor id', event.actorId]] as const) sendable(where, field, text);
+    for (const [name, value] of Object.entries(event.headers ?? {})) {
+      sendable(where, 'header name', name);
+      sendable(where, 'header value', value);
+    }
+  }
   return {
     tenant_id: request.tenantId,
     aggregate_id: request.stream.aggregateId,
@@ -174,6 +188,8 @@ export function appendResultFromWire(raw: unknown): AppendResult {
 // ---- ReadStream -----------------------------------------------------------------------
 
 export function readStreamRequestToWire(request: ReadStreamRequest): object {
+  sendable('request', 'tenant id', request.tenantId);
+  sendable('request', 'aggregate id', request.aggregateId);
   return {
     tenant_id: request.tenantId,
     aggregate_id: request.aggregateId,
@@ -214,6 +230,8 @@ export function streamPageFromWire(raw: unknown): StreamPage {
 // ---- Subscribe ------------------------------------------------------------------------
 
 export function subscribeRequestToWire(request: SubscribeRequest): object {
+  sendable('request', 'tenant id', request.tenantId);
+  sendable('request', 'aggregate id prefix', request.aggregateIdPrefix);
   return {
     tenant_id: request.tenantId,
     aggregate_id_prefix: request.aggregateIdPrefix ?? '',
@@ -240,6 +258,18 @@ export function subscribeResponseFromWire(raw: unknown): RecordedEvent | undefin
   const data = Fields.of(raw, 'SubscribeResponse').message('event');
   return data === undefined ? undefined : recordedEventFromWire(data);
 }
+
+/**
+ * The wire speaks UTF-8, which has no encoding for half a surrogate pair: protobuf would
+ * send U+FFFD in its place, and the store would keep, or look up, other text than the
+ * caller gave. So a request carrying one is refused before it leaves, in the words every
+ * store uses for it.
+ */
+function sendable(where: string, field: string, text: string | undefined): void {
+  if (text !== undefined && LONE_SURROGATE.test(text)) throw new InvalidRequestError(`${where}: ${field} is not valid Unicode (a lone surrogate)`);
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** An event's metadata may leave out what its request already says: then it says the same. */
 function namedOr(meta: Fields, field: string, fallback: string): string {
