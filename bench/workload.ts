@@ -9,7 +9,8 @@ import { accountStream, encode } from '../src/domain/bank-account-codec.ts';
 import type { AppendRequest, EventStore, NewEvent } from '../src/event-store/event-store.ts';
 import { DEFAULT_LIMITS } from '../src/event-store/limits.ts';
 import { methods } from '../src/event-store/grpc/proto.ts';
-import { appendRequestToWire, subscriptionMessageToWire } from '../src/event-store/grpc/wire.ts';
+import { encodeSubscribeResponse } from '../src/event-store/grpc/event-codec.ts';
+import { appendRequestToWire } from '../src/event-store/grpc/wire.ts';
 import { forEachLimited, measureRate, SIZES } from './measure.ts';
 import type { Slot } from './measure.ts';
 
@@ -55,7 +56,7 @@ export function eventMessageBytes(): number {
   const [event] = events;
   if (event === undefined) throw new Error('a deposit append carries one event');
   const recorded = { ...event, tenantId, stream, version: 21, globalPosition: 123_456, recordedAtMs: Date.now() };
-  return methods.subscribe.responseSerialize(subscriptionMessageToWire({ kind: 'event', event: recorded })).length;
+  return encodeSubscribeResponse(recorded).length;
 }
 
 /** An opened account followed by deposits, `length` events in all, in appends of at most 1000. */

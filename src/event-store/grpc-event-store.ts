@@ -10,6 +10,7 @@ import type {
   AppendResult,
   EventStore,
   ReadStreamRequest,
+  RecordedEvent,
   StreamPage,
   SubscribeRequest,
   SubscriptionMessage,
@@ -18,6 +19,7 @@ import { NotRecordedError, StoreUnavailableError } from './errors.ts';
 import { errorFromStatus, isServiceError } from './grpc/errors-from-status.ts';
 import type { CallSite } from './grpc/errors-from-status.ts';
 import { openChannel, SENDABLE_TOKEN, UNSENDABLE_TOKEN } from './grpc/channel-target.ts';
+import { decodeSubscribeResponse, UnreadableResponse } from './grpc/event-codec.ts';
 import { methods } from './grpc/proto.ts';
 import {
   appendRequestToWire,
@@ -25,7 +27,6 @@ import {
   readStreamRequestToWire,
   streamPageFromWire,
   subscribeRequestToWire,
-  subscribeResponseFromWire,
 } from './grpc/wire.ts';
 
 export interface GrpcEventStoreOptions {
@@ -142,7 +143,7 @@ export class GrpcEventStore implements EventStore {
         const call = this.client.makeServerStreamRequest(
           methods.subscribe.path,
           methods.subscribe.requestSerialize,
-          methods.subscribe.responseDeserialize,
+          decodeSubscribeResponse,
           subscribeRequestToWire({ ...request, fromPosition }),
           this.metadata(),
         );
@@ -159,8 +160,8 @@ export class GrpcEventStore implements EventStore {
             if (next.done === true) break;
             attempt = 0;
             failingSinceMs = undefined;
-            const { value } = next;
-            const event = this.reply(() => subscribeResponseFromWire(value));
+            const event = next.value as RecordedEvent | UnreadableResponse | undefined;
+            if (event instanceof UnreadableResponse) throw this.unreadable(event.reason);
             if (event === undefined) {
               live = true;
               if (caughtUp) continue;
@@ -208,9 +209,12 @@ export class GrpcEventStore implements EventStore {
     try {
       return decode();
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      throw new Error(`the event store at ${this.options.address} sent a reply this client cannot read: ${why}`);
+      throw this.unreadable(error instanceof Error ? error.message : String(error));
     }
+  }
+
+  private unreadable(why: string): Error {
+    return new Error(`the event store at ${this.options.address} sent a reply this client cannot read: ${why}`);
   }
 
   /** Makes the call, and sends it again when the store was unreachable and `mayResend` allows. */

@@ -8,6 +8,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { ConcurrencyError, MissingTenantError, StoreUnavailableError } from '../event-store/errors.ts';
 import type { EventStore } from '../event-store/event-store.ts';
+import { encodeSubscribeResponse } from '../event-store/grpc/event-codec.ts';
 import { eventStoreService, packageDefinition, SERVICE_NAME } from '../event-store/grpc/proto.ts';
 import {
   appendRequestFromWire,
@@ -99,7 +100,10 @@ export function buildServer(store: EventStore, options: ServerOptions = {}): Eve
   // Pinging clients finds subscribers that vanished without closing, so their calls end
   // instead of waiting for a window that will never open again.
   const server = new Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
-  server.addService(withTolerantDecoding(eventStoreService, packageDefinition), implementation);
+  const service = withTolerantDecoding(eventStoreService, packageDefinition);
+  // Each Subscribe response is one event, written by hand: a catch-up writes one per event.
+  service['Subscribe'] = { ...service['Subscribe']!, responseSerialize: encodeSubscribeResponse as (value: object) => Buffer };
+  server.addService(service, implementation);
   health.addToServer(server);
   watch?.start();
   new ReflectionService(packageDefinition).addToServer(server);

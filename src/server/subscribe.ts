@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { SubscriptionMessage } from '../event-store/event-store.ts';
-import { subscribeRequestFromWire, subscriptionMessageToWire } from '../event-store/grpc/wire.ts';
+import { NO_EVENT } from '../event-store/grpc/event-codec.ts';
+import { subscribeRequestFromWire } from '../event-store/grpc/wire.ts';
 import type { CallContext } from './build-server.ts';
 import { decoded } from './decoding.ts';
 import type { FailedStatus } from './status.ts';
@@ -16,8 +17,6 @@ export interface SubscriptionOptions {
   /** Every open subscription, so shutdown can end them all. */
   readonly subscriptions: Set<AbortController>;
 }
-
-const HEARTBEAT = {};
 
 /**
  * The reason shutdown aborts a subscription with. Its end is then UNAVAILABLE, never OK:
@@ -44,7 +43,7 @@ export async function serveSubscription(
   let waitingOnStore = false;
   let sentSinceTick = true;
   const ticker = setInterval(() => {
-    if (live && waitingOnStore && !sentSinceTick && !call.writableNeedDrain) call.write(HEARTBEAT);
+    if (live && waitingOnStore && !sentSinceTick && !call.writableNeedDrain) call.write(NO_EVENT);
     sentSinceTick = false;
   }, options.heartbeatMs);
   // Set when reloaded tokens no longer admit this call: it then ends as a new call would be refused.
@@ -74,7 +73,8 @@ export async function serveSubscription(
       if (next.value.kind === 'caught-up') live = true;
       // write() answering false means the client's window and our buffer are full: pull
       // nothing more from the store until they drain.
-      if (!call.write(subscriptionMessageToWire(next.value))) await drained(call, signal);
+      // Written as it is: the method's serializer is event-codec.ts's.
+      if (!call.write(next.value.kind === 'event' ? next.value.event : NO_EVENT)) await drained(call, signal);
       if (signal.aborted) break;
     }
     end(call, signal, refused);

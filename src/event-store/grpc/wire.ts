@@ -14,7 +14,6 @@ import type {
   StreamId,
   StreamPage,
   SubscribeRequest,
-  SubscriptionMessage,
 } from '../event-store.ts';
 import { DEFAULT_CONTENT_TYPE } from '../event-store.ts';
 import { InvalidRequestError, MissingTenantError, TenantMismatchError } from '../errors.ts';
@@ -246,17 +245,6 @@ export function subscribeRequestFromWire(raw: unknown): SubscribeRequest {
     aggregateIdPrefix: message.string('aggregate_id_prefix'),
     fromPosition: message.uint64('from_global_nonce'),
   };
-}
-
-/** The caught-up marker goes out as a response with `event` unset, like a heartbeat. */
-export function subscriptionMessageToWire(message: SubscriptionMessage): object {
-  return message.kind === 'event' ? { event: eventToWire(message.event, message.event) } : {};
-}
-
-/** An event, or undefined for a response without one (the caught-up marker or a heartbeat). */
-export function subscribeResponseFromWire(raw: unknown): RecordedEvent | undefined {
-  const data = Fields.of(raw, 'SubscribeResponse').message('event');
-  return data === undefined ? undefined : recordedEventFromWire(data);
 }
 
 /**
