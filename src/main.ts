@@ -16,7 +16,7 @@ import { subcommandHelp, toolHelp } from './cli/help.ts';
 import { READ_MODELS_NEEDED } from './cli/read-models-needed.ts';
 import { SavedReadModels } from './cli/saved-read-models.ts';
 import type { CliContext } from './cli/cli-context.ts';
-import { terminalOutput } from './cli/terminal.ts';
+import { oneLine, terminalOutput } from './cli/terminal.ts';
 import { chooseStore } from './cli/store-choice.ts';
 import type { StoreChoice } from './cli/store-choice.ts';
 import { Tracer } from './cli/trace.ts';
@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<ExitCode> {
     const readModels = READ_MODELS_NEEDED[invocation.command];
     const warn = global.trace ? out.problem : () => {};
     const savedReadModels = await SavedReadModels.open({ store, tenantId, address, readModels, fresh: global.fresh, notice: out.problem, warn });
-    const bank = wireBank({ store, tenantId, readModels, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected, onParked: warnOfParked(out), onReadModelStopped: (stopped) => out.problem(`warning: ${stopped.message}`), resume: savedReadModels.resume() });
+    const bank = wireBank({ store, tenantId, readModels, observeCommands: tracer.onCommandStep, onProjected: tracer.onProjected, onParked: warnOfParked(out), onReadModelStopped: (stopped) => out.problem(oneLine(`warning: ${stopped.message}`)), resume: savedReadModels.resume() });
     const context: CliContext = { bank, store, tenantId, storeDescription, newId, out, tracer, savedReadModels };
     // watch and shell run until asked to stop, and end cleanly; anything else Ctrl-C ends
     // at once, which is safe: an append is all or nothing. The shell takes Ctrl-C itself

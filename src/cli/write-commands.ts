@@ -60,7 +60,7 @@ export async function runWriteCommand(context: CliContext, invocation: WriteInvo
     // nobody sends the command again and deposits twice.
     if (!(error instanceof ProjectionTimeoutError || error instanceof ProjectorStoppedError || error instanceof ReadModelStoppedError)) throw error;
     recorded();
-    out.problem(`warning: recorded, but the read models cannot show it yet: ${error.message}`);
+    out.problem(oneLine(`warning: recorded, but the read models cannot show it yet: ${error.message}`));
     return EXIT.done;
   }
   tracer.projectionsReached(outcome.lastGlobalPosition);

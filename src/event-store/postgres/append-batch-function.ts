@@ -105,8 +105,9 @@ ${setPath(s, lockNamespace)}
         RETURN QUERY SELECT i, 'type-mismatch', head.version, head.global_position, head.aggregate_type;
         CONTINUE;
       END IF;
-      -- Checked rather than caught: a unique violation would undo the whole batch, and a
-      -- subtransaction per append to contain it costs on every append. Race-free under the lock.
+      -- Checked rather than caught: here, a unique violation would undo every append of the
+      -- batch, and a subtransaction per append to contain it costs on every append (the set
+      -- path above pays one per batch). Race-free under the lock.
       IF EXISTS (${takenEventId(s, 'tenant', 'p_event_ids[first_event:last_event]')}) THEN
         RETURN QUERY SELECT i, 'duplicate-event-id', coalesce(head.version, 0), coalesce(head.global_position, 0), head.aggregate_type;
         CONTINUE;

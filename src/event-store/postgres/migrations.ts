@@ -26,8 +26,10 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    // Another server's migration may hold the lock for a while; wait for it rather than fail.
-    await client.query(`SET LOCAL statement_timeout = '5min'`);
+    // Another server's migration may hold the lock for a while; wait for it rather than
+    // fail, up to the lock timeout. A migration itself runs as long as it must: building an
+    // index over a long log can take longer than any statement timeout chosen for appends.
+    await client.query(`SET LOCAL statement_timeout = 0`);
     await client.query(`SET LOCAL lock_timeout = '5min'`);
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('eventstore migrations'), hashtext($1))`, [schema]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
@@ -223,7 +225,7 @@ const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: 'append_batch: plans made once, every lookup answered by one index',
     sql: (s) => `
-      DROP INDEX ${s}.events_idempotency_key_idx;
+      DROP INDEX IF EXISTS ${s}.events_idempotency_key_idx;
       CREATE INDEX events_idempotency_key_idx ON ${s}.events (tenant_id, aggregate_id, idempotency_key, global_position)
         WHERE idempotency_key IS NOT NULL;
       ${appendBatchFunction(s, literal(s))}`,
