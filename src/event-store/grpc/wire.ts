@@ -123,9 +123,13 @@ export function appendRequestToWire(request: AppendRequest): object {
   sendable('request', 'idempotency key', request.idempotencyKey);
   for (const [index, event] of request.events.entries()) {
     const where = `event ${index + 1}`;
-    for (const [field, text] of [['event id', event.eventId], ['event type', event.eventType], ['content type', event.contentType],
-      ['content schema', event.contentSchema], ['correlation id', event.correlationId], ['causation id', event.causationId],
-      ['actor id', event.actorId]] as const) sendable(where, field, text);
+    sendable(where, 'event id', event.eventId);
+    sendable(where, 'event type', event.eventType);
+    sendable(where, 'content type', event.contentType);
+    sendable(where, 'content schema', event.contentSchema);
+    sendable(where, 'correlation id', event.correlationId);
+    sendable(where, 'causation id', event.causationId);
+    sendable(where, 'actor id', event.actorId);
     for (const [name, value] of Object.entries(event.headers ?? {})) {
       sendable(where, 'header name', name);
       sendable(where, 'header value', value);
