@@ -9,7 +9,7 @@ import { accountStream, encode } from '../src/domain/bank-account-codec.ts';
 import type { AppendRequest, EventStore, NewEvent } from '../src/event-store/event-store.ts';
 import { DEFAULT_LIMITS } from '../src/event-store/limits.ts';
 import { methods } from '../src/event-store/grpc/proto.ts';
-import { encodeSubscribeResponse } from '../src/event-store/grpc/event-codec.ts';
+import { encodeSubscribeResponse } from '../src/event-store/grpc/subscribe-response-writer.ts';
 import { appendRequestToWire } from '../src/event-store/grpc/wire.ts';
 import { forEachLimited, measureRate, SIZES } from './measure.ts';
 import type { Slot } from './measure.ts';

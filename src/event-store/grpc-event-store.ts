@@ -19,7 +19,7 @@ import { NotRecordedError, StoreUnavailableError } from './errors.ts';
 import { errorFromStatus, isServiceError } from './grpc/errors-from-status.ts';
 import type { CallSite } from './grpc/errors-from-status.ts';
 import { openChannel, SENDABLE_TOKEN, UNSENDABLE_TOKEN } from './grpc/channel-target.ts';
-import { decodeSubscribeResponse, UnreadableResponse } from './grpc/event-codec.ts';
+import { decodeSubscribeResponse, UnreadableResponse } from './grpc/subscribe-response-reader.ts';
 import { methods } from './grpc/proto.ts';
 import {
   appendRequestToWire,

@@ -8,7 +8,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { ConcurrencyError, MissingTenantError, StoreUnavailableError } from '../event-store/errors.ts';
 import type { EventStore } from '../event-store/event-store.ts';
-import { encodeSubscribeResponse } from '../event-store/grpc/event-codec.ts';
+import { encodeSubscribeResponse } from '../event-store/grpc/subscribe-response-writer.ts';
 import { eventStoreService, packageDefinition, SERVICE_NAME } from '../event-store/grpc/proto.ts';
 import {
   appendRequestFromWire,

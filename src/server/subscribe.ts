@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Metadata, status } from '@grpc/grpc-js';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { SubscriptionMessage } from '../event-store/event-store.ts';
-import { NO_EVENT } from '../event-store/grpc/event-codec.ts';
+import { NO_EVENT } from '../event-store/grpc/subscribe-response-writer.ts';
 import { subscribeRequestFromWire } from '../event-store/grpc/wire.ts';
 import type { CallContext } from './build-server.ts';
 import { decoded } from './decoding.ts';
@@ -73,7 +73,7 @@ export async function serveSubscription(
       if (next.value.kind === 'caught-up') live = true;
       // write() answering false means the client's window and our buffer are full: pull
       // nothing more from the store until they drain.
-      // Written as it is: the method's serializer is event-codec.ts's.
+      // Written as it is: the method's serializer is subscribe-response-writer.ts.
       if (!call.write(next.value.kind === 'event' ? next.value.event : NO_EVENT)) await drained(call, signal);
       if (signal.aborted) break;
     }

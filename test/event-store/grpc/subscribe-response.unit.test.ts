@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../src/event-store/event-store.ts';
-import { decodeSubscribeResponse, encodeSubscribeResponse, NO_EVENT, UnreadableResponse } from '../../../src/event-store/grpc/event-codec.ts';
+import { decodeSubscribeResponse, UnreadableResponse } from '../../../src/event-store/grpc/subscribe-response-reader.ts';
+import { encodeSubscribeResponse, NO_EVENT } from '../../../src/event-store/grpc/subscribe-response-writer.ts';
 import { methods } from '../../../src/event-store/grpc/proto.ts';
 import { eventToWire, streamPageFromWire } from '../../../src/event-store/grpc/wire.ts';
 
