@@ -1,7 +1,7 @@
 // The event store on PostgreSQL: the backend that keeps events across restarts and lets
 // several server processes share one log. Same rules as the in-memory store, enforced by
 // one SQL function that appends a batch (group-commit.ts gathers it), read back in pages
-// by global position.
+// by global position (log-reads.ts holds the reads' SQL).
 
 import pg from 'pg';
 import type { Pool } from 'pg';
@@ -26,22 +26,11 @@ import { migrate, notificationChannel } from './migrations.ts';
 import type { PostgresEventStoreOptions, ResolvedOptions } from './options.ts';
 import { describeDatabase, resolveOptions } from './options.ts';
 import type { Row } from './rows.ts';
-import { budgeted, eventBytesSql, withinBudget } from './byte-budget.ts';
-import { bigintColumn, eventColumns, optionalText, text, toRecordedEvent } from './rows.ts';
+import { withinBudget } from './byte-budget.ts';
+import type { LogPage } from './log-reads.ts';
+import { logPageOf, logPageQuery, streamPageQuery } from './log-reads.ts';
+import { bigintColumn, optionalText, text, toRecordedEvent } from './rows.ts';
 import { Doorbell, Wakeups } from './wakeups.ts';
-
-/**
- * Events a subscription reads per query: its memory stays flat however long the log (two
- * pages at most, the one delivered and the next, each also cut by the response budget).
- * Against 200, a catch-up ran a tenth faster: fewer queries, each paying a round trip.
- */
-const LOG_PAGE_SIZE = 1000;
-
-interface LogPage {
-  readonly events: RecordedEvent[];
-  readonly nextPosition: number;
-  readonly isEnd: boolean;
-}
 
 export class PostgresEventStore implements EventStore {
   private readonly schema: string;
@@ -165,7 +154,7 @@ export class PostgresEventStore implements EventStore {
     const from = request.fromVersion === 0 ? Number.MAX_SAFE_INTEGER : request.fromVersion;
     // Forward, one row more than the page tells whether anything is left after it.
     const rows = await this.query({
-      text: this.streamPageQuery(forward),
+      text: streamPageQuery(this.options.schema, forward),
       values: [request.tenantId, request.aggregateId, forward ? first : from, forward ? size + 1 : size, this.options.limits.responseBytes],
     });
     const events = withinBudget(rows).slice(0, size).map(toRecordedEvent);
@@ -190,7 +179,8 @@ export class PostgresEventStore implements EventStore {
       // Reset before each read: a commit the read may have missed rings it again.
       const read = (position: number): Promise<LogPage> => {
         doorbell.reset();
-        const page = this.readLogPage(tenantId, prefix, position);
+        const page = this.query(logPageQuery(this.options.schema, { tenantId, prefix, from: position, budget: this.options.limits.responseBytes }))
+          .then((rows) => logPageOf(rows, position));
         // Awaited below unless the subscriber leaves first; then its failure is nobody's.
         page.catch(() => undefined);
         return page;
@@ -227,41 +217,6 @@ export class PostgresEventStore implements EventStore {
     this.wakeups.wakeAll();
     await this.listener.close();
     await this.pool.end();
-  }
-
-  /**
-   * One page of a tenant's log from a position on. The page is cut before the prefix
-   * filter, so a prefix that matches little still moves the cursor a page at a time, and
-   * cut again at the response budget, so a page of large events stays a few megabytes.
-   */
-  private async readLogPage(tenantId: string, prefix: string, from: number): Promise<LogPage> {
-    const matches = 'starts_with(e.aggregate_id, $4)';
-    const rows = await this.query({
-      // Named, so each connection plans it once: a catch-up runs it a thousand times.
-      name: `log_page/${this.options.schema}`,
-      text: `SELECT e.global_position AS scanned_position, e.matches, e.within_budget, ${eventColumns('CASE WHEN e.matches AND e.within_budget THEN e.payload END')}
-        FROM (${budgeted(`SELECT e.*, ${matches} AS matches, CASE WHEN ${matches} THEN ${eventBytesSql('e')} ELSE 0 END AS bytes
-               FROM ${this.schema}.events e WHERE e.tenant_id = $1 AND e.global_position >= $2 ORDER BY e.global_position LIMIT $3`, 'global_position', '$5')}) e
-        ORDER BY e.global_position`,
-      values: [tenantId, from, LOG_PAGE_SIZE, prefix, this.options.limits.responseBytes],
-    });
-    const scanned = withinBudget(rows);
-    const last = scanned.at(-1);
-    return {
-      events: scanned.filter((row) => row['matches'] === true).map(toRecordedEvent),
-      nextPosition: last === undefined ? from : bigintColumn(last, 'scanned_position') + 1,
-      isEnd: scanned.length === rows.length && rows.length < LOG_PAGE_SIZE,
-    };
-  }
-
-  /** A page of one stream, each row marked whether it is within the response budget ($5). */
-  private streamPageQuery(forward: boolean): string {
-    const order = forward ? 'version' : 'version DESC';
-    return `SELECT e.within_budget, ${eventColumns('CASE WHEN e.within_budget THEN e.payload END')}
-      FROM (${budgeted(`SELECT e.*, ${eventBytesSql('e')} AS bytes
-             FROM ${this.schema}.events e WHERE e.tenant_id = $1 AND e.aggregate_id = $2 AND e.version ${forward ? '>=' : '<='} $3
-             ORDER BY e.${order} LIMIT $4`, order, '$5')}) e
-      ORDER BY e.${order}`;
   }
 
   private async query(query: { name?: string; text: string; values: unknown[] }): Promise<Row[]> {
