@@ -2,7 +2,7 @@
 // through this client exactly as through the in-memory store, while the log lives in an
 // `eventstore.v1` server (ours, `pnpm event-store`, or any other that speaks the protocol).
 
-import { Metadata, status } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import type { Client } from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type {
@@ -10,23 +10,21 @@ import type {
   AppendResult,
   EventStore,
   ReadStreamRequest,
-  RecordedEvent,
   StreamPage,
   SubscribeRequest,
   SubscriptionMessage,
 } from './event-store.ts';
 import { NotRecordedError, StoreUnavailableError } from './errors.ts';
-import { errorFromStatus, isServiceError } from './grpc/errors-from-status.ts';
+import { errorFromStatus, unreadableReply } from './grpc/errors-from-status.ts';
 import type { CallSite } from './grpc/errors-from-status.ts';
 import { openChannel, SENDABLE_TOKEN, UNSENDABLE_TOKEN } from './grpc/channel-target.ts';
-import { decodeSubscribeResponse, UnreadableResponse } from './grpc/subscribe-response-reader.ts';
+import { pause, resumingSubscription } from './grpc/resuming-subscription.ts';
 import { methods } from './grpc/proto.ts';
 import {
   appendRequestToWire,
   appendResultFromWire,
   readStreamRequestToWire,
   streamPageFromWire,
-  subscribeRequestToWire,
 } from './grpc/wire.ts';
 
 export interface GrpcEventStoreOptions {
@@ -55,9 +53,6 @@ export interface GrpcEventStoreOptions {
 
 /** How often a call that is safe to send again (a read, a keyed append) is sent when its answer is lost. */
 const ATTEMPTS = 3;
-
-/** Subscribe failures worth a reconnect: the server or the network went away, not a refusal. */
-const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED]);
 
 export class GrpcEventStore implements EventStore {
   private readonly subscriptions = new Set<AbortController>();
@@ -122,73 +117,17 @@ export class GrpcEventStore implements EventStore {
 
   /**
    * Yields the server's events and its first caught-up marker; later empty responses are
-   * heartbeats and skipped. When the connection breaks it reconnects, with backoff, from
-   * the position after the last event it yielded, so the caller sees no gap and no repeat.
+   * heartbeats and skipped. A broken connection is resumed where it broke
+   * (resuming-subscription.ts), so the caller sees no gap and no repeat.
    */
   async *subscribe(request: SubscribeRequest): AsyncIterable<SubscriptionMessage> {
     const controller = new AbortController();
-    const { signal } = controller;
     const abort = (): void => controller.abort();
     request.signal?.addEventListener('abort', abort, { once: true });
     if (request.signal?.aborted === true || this.closed) abort();
     this.subscriptions.add(controller);
-    const site = { address: this.options.address, tenantId: request.tenantId };
-    let fromPosition = request.fromPosition;
-    let caughtUp = false;
-    let attempt = 0;
-    let failingSinceMs: number | undefined;
-    let lastFailure = 'the stream ended';
     try {
-      while (!signal.aborted) {
-        const call = this.client.makeServerStreamRequest(
-          methods.subscribe.path,
-          methods.subscribe.requestSerialize,
-          decodeSubscribeResponse,
-          subscribeRequestToWire({ ...request, fromPosition }),
-          this.metadata(),
-        );
-        const cancel = (): void => call.cancel();
-        signal.addEventListener('abort', cancel, { once: true });
-        const responses = call[Symbol.asyncIterator]();
-        let live = false;
-        try {
-          for (;;) {
-            // A connection that died without a word (a host gone, a partition) shows only
-            // as silence. Once live, servers send heartbeats while idle, so silence this
-            // long is a loss; during catch-up a slow scan may be silent, so no timer then.
-            const next = live ? await withinSilence(responses.next(), cancel, this.options.silenceTimeoutMs) : await responses.next();
-            if (next.done === true) break;
-            attempt = 0;
-            failingSinceMs = undefined;
-            const event = next.value as RecordedEvent | UnreadableResponse | undefined;
-            if (event instanceof UnreadableResponse) throw this.unreadable(event.reason);
-            if (event === undefined) {
-              live = true;
-              if (caughtUp) continue;
-              caughtUp = true;
-              yield { kind: 'caught-up' };
-            } else {
-              fromPosition = event.globalPosition + 1;
-              yield { kind: 'event', event };
-            }
-          }
-        } catch (error) {
-          if (signal.aborted) return;
-          if (!isServiceError(error) || !TRANSIENT.has(error.code)) throw errorFromStatus(error, site);
-          lastFailure = `${status[error.code]}: ${error.details}`;
-        } finally {
-          signal.removeEventListener('abort', cancel);
-          call.cancel();
-          await responses.return?.().catch(() => undefined);
-        }
-        // The stream ended or broke without anyone asking: the server went away. Follow on.
-        failingSinceMs ??= Date.now();
-        if (Date.now() - failingSinceMs > this.options.reconnectGiveUpMs) {
-          const gaveUp = `for ${this.options.reconnectGiveUpMs} ms (last: ${lastFailure})`;
-          throw new StoreUnavailableError(`lost the event store at ${this.options.address} and could not resume the subscription ${gaveUp}`);
-        }
-        await pause(Math.min(100 * 2 ** attempt++, 2_000), signal);
-      }
+      yield* resumingSubscription({ ...this.options, client: this.client, metadata: () => this.metadata() }, request, controller.signal);
     } finally {
       request.signal?.removeEventListener('abort', abort);
       this.subscriptions.delete(controller);
@@ -209,13 +148,11 @@ export class GrpcEventStore implements EventStore {
     try {
       return decode();
     } catch (error) {
-      throw this.unreadable(error instanceof Error ? error.message : String(error));
+      throw unreadableReply(this.options.address, error instanceof Error ? error.message : String(error));
     }
   }
 
-  private unreadable(why: string): Error {
-    return new Error(`the event store at ${this.options.address} sent a reply this client cannot read: ${why}`);
-  }
+
 
   /** Makes the call, and sends it again when the store was unreachable and `mayResend` allows. */
   private async resending<T>(mayResend: (error: StoreUnavailableError) => boolean, call: () => Promise<T>): Promise<T> {
@@ -252,25 +189,3 @@ export class GrpcEventStore implements EventStore {
 }
 
 type Settings = Required<Omit<GrpcEventStoreOptions, 'token' | 'tls'>> & Pick<GrpcEventStoreOptions, 'token' | 'tls'>;
-
-/** Cancels the call unless `next` settles within `ms`. Only while live: a catch-up would pay a timer per event. */
-async function withinSilence<T>(next: Promise<T>, cancel: () => void, ms: number): Promise<T> {
-  const silence = setTimeout(cancel, ms);
-  try {
-    return await next;
-  } finally {
-    clearTimeout(silence);
-  }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

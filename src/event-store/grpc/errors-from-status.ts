@@ -84,3 +84,8 @@ function concurrencyError(error: ServiceError, site: CallSite): ConcurrencyError
     actualGlobalPosition: detail?.actualGlobalPosition ?? -1,
   });
 }
+
+/** A reply this client cannot read is the server's fault, not the caller's: never an InvalidRequestError. */
+export function unreadableReply(address: string, why: string): Error {
+  return new Error(`the event store at ${address} sent a reply this client cannot read: ${why}`);
+}
