@@ -120,18 +120,20 @@ export class GrpcEventStore implements EventStore {
    * heartbeats and skipped. A broken connection is resumed where it broke
    * (resuming-subscription.ts), so the caller sees no gap and no repeat.
    */
-  async *subscribe(request: SubscribeRequest): AsyncIterable<SubscriptionMessage> {
-    const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    request.signal?.addEventListener('abort', abort, { once: true });
-    if (request.signal?.aborted === true || this.closed) abort();
-    this.subscriptions.add(controller);
-    try {
-      yield* resumingSubscription({ ...this.options, client: this.client, metadata: () => this.metadata() }, request, controller.signal);
-    } finally {
-      request.signal?.removeEventListener('abort', abort);
-      this.subscriptions.delete(controller);
-    }
+  subscribe(request: SubscribeRequest): AsyncIterable<SubscriptionMessage> {
+    // Returned, not delegated to with yield*: a generator around it would add a hop to
+    // every event of a catch-up.
+    return resumingSubscription({ ...this.options, client: this.client, metadata: () => this.metadata() }, request, (controller) => {
+      // One signal for the caller's abort and for close().
+      const abort = (): void => controller.abort();
+      request.signal?.addEventListener('abort', abort, { once: true });
+      if (request.signal?.aborted === true || this.closed) abort();
+      this.subscriptions.add(controller);
+      return () => {
+        request.signal?.removeEventListener('abort', abort);
+        this.subscriptions.delete(controller);
+      };
+    });
   }
 
   async close(): Promise<void> {

@@ -24,63 +24,77 @@ export interface Connection {
 /** Subscribe failures worth a reconnect: the server or the network went away, not a refusal. */
 const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.INTERNAL, status.UNKNOWN, status.DEADLINE_EXCEEDED]);
 
-/** Ends quietly once `signal` aborts. */
-export async function* resumingSubscription(connection: Connection, request: SubscribeRequest, signal: AbortSignal): AsyncGenerator<SubscriptionMessage> {
+/**
+ * Ends quietly once its signal aborts. `track` is handed that signal's controller when
+ * the first message is asked for, and returns what to do once the subscription is over.
+ */
+export async function* resumingSubscription(
+  connection: Connection,
+  request: SubscribeRequest,
+  track: (controller: AbortController) => () => void,
+): AsyncGenerator<SubscriptionMessage> {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const untrack = track(controller);
   const site = { address: connection.address, tenantId: request.tenantId };
   let fromPosition = request.fromPosition;
   let caughtUp = false;
   let attempt = 0;
   let failingSinceMs: number | undefined;
   let lastFailure = 'the stream ended';
-  while (!signal.aborted) {
-    const call = connection.client.makeServerStreamRequest(
-      methods.subscribe.path,
-      methods.subscribe.requestSerialize,
-      decodeSubscribeResponse,
-      subscribeRequestToWire({ ...request, fromPosition }),
-      connection.metadata(),
-    );
-    const cancel = (): void => call.cancel();
-    signal.addEventListener('abort', cancel, { once: true });
-    const responses = call[Symbol.asyncIterator]();
-    let live = false;
-    try {
-      for (;;) {
-        // A connection that died without a word (a host gone, a partition) shows only
-        // as silence. Once live, servers send heartbeats while idle, so silence this
-        // long is a loss; during catch-up a slow scan may be silent, so no timer then.
-        const next = live ? await withinSilence(responses.next(), cancel, connection.silenceTimeoutMs) : await responses.next();
-        if (next.done === true) break;
-        attempt = 0;
-        failingSinceMs = undefined;
-        const event = next.value as RecordedEvent | UnreadableResponse | undefined;
-        if (event instanceof UnreadableResponse) throw unreadableReply(connection.address, event.reason);
-        if (event === undefined) {
-          live = true;
-          if (caughtUp) continue;
-          caughtUp = true;
-          yield { kind: 'caught-up' };
-        } else {
-          fromPosition = event.globalPosition + 1;
-          yield { kind: 'event', event };
+  try {
+    while (!signal.aborted) {
+      const call = connection.client.makeServerStreamRequest(
+        methods.subscribe.path,
+        methods.subscribe.requestSerialize,
+        decodeSubscribeResponse,
+        subscribeRequestToWire({ ...request, fromPosition }),
+        connection.metadata(),
+      );
+      const cancel = (): void => call.cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+      const responses = call[Symbol.asyncIterator]();
+      let live = false;
+      try {
+        for (;;) {
+          // A connection that died without a word (a host gone, a partition) shows only
+          // as silence. Once live, servers send heartbeats while idle, so silence this
+          // long is a loss; during catch-up a slow scan may be silent, so no timer then.
+          const next = live ? await withinSilence(responses.next(), cancel, connection.silenceTimeoutMs) : await responses.next();
+          if (next.done === true) break;
+          attempt = 0;
+          failingSinceMs = undefined;
+          const event = next.value as RecordedEvent | UnreadableResponse | undefined;
+          if (event instanceof UnreadableResponse) throw unreadableReply(connection.address, event.reason);
+          if (event === undefined) {
+            live = true;
+            if (caughtUp) continue;
+            caughtUp = true;
+            yield { kind: 'caught-up' };
+          } else {
+            fromPosition = event.globalPosition + 1;
+            yield { kind: 'event', event };
+          }
         }
+      } catch (error) {
+        if (signal.aborted) return;
+        if (!isServiceError(error) || !TRANSIENT.has(error.code)) throw errorFromStatus(error, site);
+        lastFailure = `${status[error.code]}: ${error.details}`;
+      } finally {
+        signal.removeEventListener('abort', cancel);
+        call.cancel();
+        await responses.return?.().catch(() => undefined);
       }
-    } catch (error) {
-      if (signal.aborted) return;
-      if (!isServiceError(error) || !TRANSIENT.has(error.code)) throw errorFromStatus(error, site);
-      lastFailure = `${status[error.code]}: ${error.details}`;
-    } finally {
-      signal.removeEventListener('abort', cancel);
-      call.cancel();
-      await responses.return?.().catch(() => undefined);
+      // The stream ended or broke without anyone asking: the server went away. Follow on.
+      failingSinceMs ??= Date.now();
+      if (Date.now() - failingSinceMs > connection.reconnectGiveUpMs) {
+        const gaveUp = `for ${connection.reconnectGiveUpMs} ms (last: ${lastFailure})`;
+        throw new StoreUnavailableError(`lost the event store at ${connection.address} and could not resume the subscription ${gaveUp}`);
+      }
+      await pause(Math.min(100 * 2 ** attempt++, 2_000), signal);
     }
-    // The stream ended or broke without anyone asking: the server went away. Follow on.
-    failingSinceMs ??= Date.now();
-    if (Date.now() - failingSinceMs > connection.reconnectGiveUpMs) {
-      const gaveUp = `for ${connection.reconnectGiveUpMs} ms (last: ${lastFailure})`;
-      throw new StoreUnavailableError(`lost the event store at ${connection.address} and could not resume the subscription ${gaveUp}`);
-    }
-    await pause(Math.min(100 * 2 ** attempt++, 2_000), signal);
+  } finally {
+    untrack();
   }
 }
 
