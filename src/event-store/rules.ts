@@ -46,6 +46,8 @@ export function checkAppend(request: AppendRequest, limits: Limits): number {
     if (event.headers !== undefined) checkHeaders(limits, where, event.headers);
     if (event.eventId === '') throw new InvalidRequestError(`${placeName(where)}: event id is required`);
     if (event.eventType === '') throw new InvalidRequestError(`${placeName(where)}: event type is required`);
+    const numbers = eventNumberProblem(event);
+    if (numbers !== undefined) throw new InvalidRequestError(`${placeName(where)}: ${numbers}`);
     if (event.payload.byteLength > limits.payloadBytes) {
       throw new LimitExceededError(`${placeName(where)}: payload is ${event.payload.byteLength} bytes, at most ${limits.payloadBytes} (${limitName('payloadBytes', limits)})`);
     }
@@ -172,6 +174,23 @@ function checkHeaders(limits: Limits, where: Place, headers: Readonly<Record<str
     checkText(limits, where, 'header name', name);
     checkText(limits, where, 'header value', headers[name]);
   }
+}
+
+const MAX_UINT32 = 0xffff_ffff;
+
+/**
+ * Why an event's numbers cannot travel as the wire's unsigned integers (uint32, uint64), or
+ * undefined: anything else would reach a subscriber as another number, or as bytes no
+ * decoder reads right. Stores refuse such an event; the gRPC client refuses to send it.
+ */
+export function eventNumberProblem(event: NewEvent): string | undefined {
+  if (!Number.isInteger(event.eventVersion) || event.eventVersion < 0 || event.eventVersion > MAX_UINT32) {
+    return `event version must be a whole number from 0 to ${MAX_UINT32}, got ${event.eventVersion}`;
+  }
+  if (event.clientTimestampMs !== undefined && (!Number.isSafeInteger(event.clientTimestampMs) || event.clientTimestampMs < 0)) {
+    return `client timestamp must be a whole number of milliseconds from 0 up, got ${event.clientTimestampMs}`;
+  }
+  return undefined;
 }
 
 function checkCount(name: string, value: number): void {

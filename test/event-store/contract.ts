@@ -211,6 +211,13 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       expect(await failure(store().append({ ...ok, events: [] }))).toBeInstanceOf(InvalidRequestError);
       expect(await failure(store().append({ ...ok, events: [{ ...newEvent(), eventId: '' }] }))).toBeInstanceOf(InvalidRequestError);
       expect(await failure(store().append({ ...ok, events: [{ ...newEvent(), eventType: '' }] }))).toBeInstanceOf(InvalidRequestError);
+      // Numbers the wire carries unsigned: a subscriber would get another number, or unreadable bytes.
+      for (const eventVersion of [-1, 1.5, 2 ** 32]) {
+        expect(await failure(store().append({ ...ok, events: [{ ...newEvent(), eventVersion }] }))).toBeInstanceOf(InvalidRequestError);
+      }
+      for (const clientTimestampMs of [-5, 0.5]) {
+        expect(await failure(store().append({ ...ok, events: [{ ...newEvent(), clientTimestampMs }] }))).toBeInstanceOf(InvalidRequestError);
+      }
       const read = { tenantId, aggregateId: 'a-1', fromVersion: 0, maxCount: 0, direction: 'forward' } as const;
       expect(await failure(store().readStream({ ...read, tenantId: '' }))).toBeInstanceOf(MissingTenantError);
       expect(await failure(store().readStream({ ...read, aggregateId: '' }))).toBeInstanceOf(InvalidRequestError);

@@ -27,6 +27,19 @@ export class ProtobufReader {
     throw new Error('a number runs past 64 bits');
   }
 
+  /** A uint32: the low 32 bits of the varint, as protobuf reads it, however long it is. */
+  uint32(): number {
+    let value = 0;
+    for (let groups = 0; groups < 10; groups++) {
+      if (this.at >= this.end) throw new Error('a number is cut short');
+      const byte = this.buffer[this.at++]!;
+      // Bits past the 32nd fall off the shift, as they should.
+      if (groups < 5) value = (value | ((byte & 0x7f) << (7 * groups))) >>> 0;
+      if (byte < 0x80) return value;
+    }
+    throw new Error('a number runs past 64 bits');
+  }
+
   uint64(field: string): number {
     const value = this.varint();
     if (value > Number.MAX_SAFE_INTEGER) {

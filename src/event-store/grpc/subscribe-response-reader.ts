@@ -89,8 +89,7 @@ function readMeta(reader: ProtobufReader, parts: EventParts): void {
       case (3 << 3) | 2: parts.aggregateType = reader.text(); break;
       case 4 << 3: parts.version = reader.uint64('aggregate_nonce'); break;
       case (5 << 3) | 2: parts.eventType = reader.text(); break;
-      // uint32: a larger number is cut to its low 32 bits, as protobuf does.
-      case 6 << 3: parts.eventVersion = reader.varint() % 0x1_0000_0000; break;
+      case 6 << 3: parts.eventVersion = reader.uint32(); break;
       case (7 << 3) | 2: parts.contentType = reader.text(); break;
       case (8 << 3) | 2: parts.contentSchema = reader.text(); break;
       case (9 << 3) | 2: parts.correlationId = reader.text(); break;

@@ -14,7 +14,7 @@ const EMPTY = Buffer.alloc(0);
 
 /** Where the metadata is put together; it grows for an event whose text is larger. */
 let scratch = Buffer.allocUnsafe(16 * 1024);
-/** Room left in front of the metadata for the three tags and lengths that enclose it. */
+/** Where the metadata starts in `scratch` (what encloses it is written into the output). */
 const HEAD_ROOM = 16;
 
 /**
@@ -119,7 +119,24 @@ function writeNumber(start: number, tag: number, value: number): number {
   if (value === 0) return start;
   room(start, 16);
   const at = writeVarint(scratch, start, tag);
-  return writeVarint(scratch, at, value);
+  if (value > 0 && Number.isInteger(value)) return writeVarint(scratch, at, value);
+  return writeUnusual(at, tag === 6 << 3 ? 32 : 64, value);
+}
+
+/**
+ * A negative or fractional number, which the rules refuse but a row written before them
+ * may hold: written as protobuf writes it (cut to a whole number, a negative one as its
+ * two's complement in 32 or 64 bits), so that every reader reads the same number.
+ */
+function writeUnusual(start: number, bits: 32 | 64, value: number): number {
+  let rest = BigInt.asUintN(bits, BigInt(Math.trunc(value)));
+  let at = start;
+  while (rest >= 0x80n) {
+    scratch[at++] = Number(rest & 0x7fn) | 0x80;
+    rest >>= 7n;
+  }
+  scratch[at++] = Number(rest);
+  return at;
 }
 
 /** Makes sure `scratch` holds `bytes` more from `at`, keeping what is written so far. */

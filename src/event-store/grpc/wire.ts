@@ -17,6 +17,7 @@ import type {
 } from '../event-store.ts';
 import { DEFAULT_CONTENT_TYPE } from '../event-store.ts';
 import { InvalidRequestError, MissingTenantError, TenantMismatchError } from '../errors.ts';
+import { eventNumberProblem } from '../rules.ts';
 import { Fields } from './fields.ts';
 
 interface WireEventData {
@@ -130,6 +131,9 @@ export function appendRequestToWire(request: AppendRequest): object {
     sendable(where, 'correlation id', event.correlationId);
     sendable(where, 'causation id', event.causationId);
     sendable(where, 'actor id', event.actorId);
+    // protobuf would send another number in their place (-1 as 4294967295, 1.5 as 1).
+    const numbers = eventNumberProblem(event);
+    if (numbers !== undefined) throw new InvalidRequestError(`${where}: ${numbers}`);
     for (const [name, value] of Object.entries(event.headers ?? {})) {
       sendable(where, 'header name', name);
       sendable(where, 'header value', value);

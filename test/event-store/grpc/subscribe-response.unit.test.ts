@@ -55,6 +55,19 @@ describe('the Subscribe response, written and read by hand', () => {
     expect(asPlain(decodeSubscribeResponse(encodeSubscribeResponse(largestSafe)))).toEqual(plain(largestSafe));
   });
 
+  it('writes a negative or fractional number as protobuf does, leaving the other fields whole', () => {
+    // The rules refuse such numbers now; a row stored before them may still hold one.
+    const event = { ...randomEvent(5), eventVersion: -1, clientTimestampMs: 7.9 };
+    const bytes = encodeSubscribeResponse(event);
+    expect(byProtoLoader(bytes)).toEqual(plain({ ...event, eventVersion: 2 ** 32 - 1, clientTimestampMs: 7 }));
+    expect(asPlain(decodeSubscribeResponse(bytes))).toEqual(plain({ ...event, eventVersion: 2 ** 32 - 1, clientTimestampMs: 7 }));
+    // A uint32 sent as ten bytes (another writer's -1) still reads as its low 32 bits.
+    const longVersion = Buffer.from([0x0a, 0x0f, 0x0a, 0x0d, 0x30, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x38, 0x01]);
+    expect((asPlain(decodeSubscribeResponse(longVersion)))?.eventVersion).toBe(2 ** 32 - 1);
+    const before = { ...randomEvent(6), clientTimestampMs: -5 };
+    expect(String((decodeSubscribeResponse(encodeSubscribeResponse(before)) as UnreadableResponse).reason)).toMatch(/timestamp_unix_ms: about 1\.845e\+19/);
+  });
+
   it('writes events larger than its working buffer, text and payload alike', () => {
     const event = { ...randomEvent(4), headers: { big: 'é'.repeat(40_000) }, correlationId: 'c'.repeat(20_000), payload: randomBytes(3_000_000) };
     expect(byProtoLoader(encodeSubscribeResponse(event))).toEqual(plain(event));
