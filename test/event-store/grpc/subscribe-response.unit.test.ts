@@ -9,7 +9,8 @@ import type { RecordedEvent } from '../../../src/event-store/event-store.ts';
 import { decodeSubscribeResponse, UnreadableResponse } from '../../../src/event-store/grpc/subscribe-response-reader.ts';
 import { encodeSubscribeResponse, NO_EVENT } from '../../../src/event-store/grpc/subscribe-response-writer.ts';
 import { methods } from '../../../src/event-store/grpc/proto.ts';
-import { eventToWire, streamPageFromWire } from '../../../src/event-store/grpc/wire.ts';
+import { eventToWire } from '../../../src/event-store/grpc/event-wire.ts';
+import { streamPageFromWire } from '../../../src/event-store/grpc/wire.ts';
 
 describe('the Subscribe response, written and read by hand', () => {
   it('writes what proto-loader reads as the same event, and reads what proto-loader writes', () => {
