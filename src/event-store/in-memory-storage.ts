@@ -70,11 +70,11 @@ export class EventStorage {
     // A command's id is usually both its append's key and its events' correlation id: one string.
     const correlationId = event.correlationId === idempotencyKey ? idempotencyKey : event.correlationId;
     // Often the same id (a command's events are caused by it): then nothing more to keep.
-    const causationId = event.causationId === correlationId ? undefined : event.causationId;
-    const hasRare = event.contentSchema || causationId !== undefined || event.actorId !== undefined
+    // Otherwise, given or not, the causation id is kept with the rare parts.
+    const hasRare = event.contentSchema || event.causationId !== correlationId || event.actorId !== undefined
       || event.payloadSha256 !== undefined || event.headers !== undefined;
     const rare = hasRare
-      ? { contentSchema: event.contentSchema, causationId, actorId: event.actorId, payloadSha256: event.payloadSha256?.slice(), headers: event.headers }
+      ? { contentSchema: event.contentSchema, causationId: event.causationId, actorId: event.actorId, payloadSha256: event.payloadSha256?.slice(), headers: event.headers }
       : undefined;
     // A payload from the gRPC server is a view into its whole request's buffer: kept as
     // is, it would keep that buffer alive for as long as the event lives.
@@ -108,7 +108,7 @@ export class EventStorage {
       payload: stored.payload(),
       contentSchema: rare?.contentSchema,
       correlationId: stored.correlationId,
-      causationId: rare?.causationId ?? stored.correlationId,
+      causationId: rare === undefined ? stored.correlationId : rare.causationId,
       actorId: rare?.actorId,
       clientTimestampMs: stored.clientClockSkewMs === undefined ? undefined : recordedAtMs + stored.clientClockSkewMs,
       payloadSha256: rare?.payloadSha256,

@@ -68,6 +68,20 @@ export function describeEventStoreContract(name: string, start: () => Promise<St
       expect(Math.abs(first.recordedAtMs - Date.now())).toBeLessThan(60_000);
     });
 
+    it('gives back the correlation and causation ids as given, each on its own', async () => {
+      const tenantId = newTenant();
+      const shapes = [
+        { correlationId: 'corr', causationId: undefined },
+        { correlationId: undefined, causationId: 'cause' },
+        { correlationId: 'same', causationId: 'same' },
+        { correlationId: 'corr', causationId: 'cause' },
+        { correlationId: undefined, causationId: undefined },
+      ];
+      await store().append({ tenantId, stream: account('a-1'), expectedVersion: 0, events: shapes.map((ids) => ({ ...newEvent(), ...ids })) });
+      const page = await store().readStream({ tenantId, aggregateId: 'a-1', fromVersion: 0, maxCount: 0, direction: 'forward' });
+      expect(page.events.map((e) => ({ correlationId: e.correlationId, causationId: e.causationId }))).toEqual(shapes);
+    });
+
     it('keeps its own copy of each payload: the caller may reuse its buffer', async () => {
       const tenantId = newTenant();
       // A payload that is a view into a larger buffer, as a payload read off the network is.
