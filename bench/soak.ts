@@ -13,6 +13,7 @@ import { newId } from '../src/ids.ts';
 import type { EventStore } from '../src/event-store/event-store.ts';
 import { readWholeStream } from '../src/event-store/event-store.ts';
 import { GrpcEventStore } from '../src/event-store/grpc-event-store.ts';
+import { pause } from '../src/event-store/grpc/resuming-subscription.ts';
 import { DEFAULT_LIMITS } from '../src/event-store/limits.ts';
 import { startEventStoreServer, stopAllChildren } from './children.ts';
 import type { ListeningChild } from './children.ts';
@@ -210,18 +211,6 @@ function rssOf(server: ListeningChild): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function parseOptions(args: readonly string[]): SoakOptions {

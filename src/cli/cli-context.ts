@@ -1,4 +1,4 @@
-// What every CLI command works with: the wired bank, the store under it, the file its read
+// What every CLI command works with: the wired bank, the store under it, the files its read
 // models are saved in, and where output goes. main.ts builds one per process; the shell
 // keeps one for its whole session.
 

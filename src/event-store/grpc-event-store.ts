@@ -154,8 +154,6 @@ export class GrpcEventStore implements EventStore {
     }
   }
 
-
-
   /** Makes the call, and sends it again when the store was unreachable and `mayResend` allows. */
   private async resending<T>(mayResend: (error: StoreUnavailableError) => boolean, call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -163,7 +161,7 @@ export class GrpcEventStore implements EventStore {
         return await call();
       } catch (error) {
         if (!(error instanceof StoreUnavailableError) || !mayResend(error) || attempt >= ATTEMPTS) throw error;
-        await pause(250 * attempt, new AbortController().signal);
+        await pause(250 * attempt);
       }
     }
   }

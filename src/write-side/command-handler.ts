@@ -190,9 +190,9 @@ export function createCommandHandler<Command, Event, State, Rejection>(
     }
   };
 
-  // The retry layer's steps, made once per handler: functions made inside `handle` would
-  // be made anew for every command, which under tsx (it keeps each function's name) costs
-  // more than they do.
+  // The retry layer's steps, made once per handler: functions made inside `handle` are made
+  // anew for every command, which under tsx (it keeps each function's name) costs more than
+  // they do. Only `readOn` is, since it keeps this command's counts.
 
   /** Whether the batch found under its id is this very command, sent before. */
   function isResend(command: Command, stream: StreamId, batch: RecordedBatch): boolean {

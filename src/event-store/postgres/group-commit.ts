@@ -15,9 +15,6 @@ import { bigintColumn, text } from './rows.ts';
 const MAX_BATCH_APPENDS = 256;
 /** ...and about this many bytes, so one statement's parameters stay a reasonable size. */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
-/** Rough bytes an event costs besides its payload (ids, type, metadata). */
-const EVENT_OVERHEAD_BYTES = 256;
-
 export interface GroupCommitOptions {
   /** Runs one batch as one statement (see batchStatement); one row per append, by append_index. */
   readonly run: (appends: readonly AppendRequest[], options: { readonly wait: boolean }) => Promise<Row[]>;
@@ -51,10 +48,12 @@ export class GroupCommit {
 
   constructor(private readonly options: GroupCommitOptions) {}
 
-  /** Resolves with the append's own row of the batch it went in ('busy' never comes out). */
-  submit(request: AppendRequest): Promise<Row> {
+  /**
+   * Resolves with the append's own row of the batch it went in ('busy' never comes out).
+   * `bytes` is what its events weigh, as `checkAppend` counted them.
+   */
+  submit(request: AppendRequest, bytes: number): Promise<Row> {
     return new Promise((answer, fail) => {
-      const bytes = request.events.reduce((sum, event) => sum + event.payload.byteLength + EVENT_OVERHEAD_BYTES, 0);
       this.queue(request.tenantId).push({ request, bytes, answer, fail });
       this.pumpSoon();
     });

@@ -117,8 +117,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
-    checkAppend(request, this.options.limits);
-    const row = await this.groupCommit.submit(request);
+    const bytes = checkAppend(request, this.options.limits);
+    const row = await this.groupCommit.submit(request, bytes);
     const outcome = text(row, 'outcome');
     const lastVersion = bigintColumn(row, 'last_version');
     const lastGlobalPosition = bigintColumn(row, 'last_global_position');

@@ -13,11 +13,11 @@ describe('GroupCommit', () => {
   it('sends a lone append at the end of its turn and what arrives meanwhile as the next batch, in order', async () => {
     const db = new FakeDatabase();
     const commit = db.groupCommit();
-    const first = commit.submit(append('t-1', 'a'));
+    const first = commit.submit(append('t-1', 'a'), SMALL);
     expect(db.sent()).toEqual([]);
     await oneTurn();
     expect(db.sent()).toEqual([['t-1/a']]);
-    const later = [append('t-2', 'b'), append('t-3', 'c'), append('t-1', 'd')].map((a) => commit.submit(a));
+    const later = [append('t-2', 'b'), append('t-3', 'c'), append('t-1', 'd')].map((a) => commit.submit(a, SMALL));
     await oneTurn();
     expect(db.sent()).toHaveLength(1);
     db.answer(0);
@@ -31,7 +31,7 @@ describe('GroupCommit', () => {
   it('sends the appends of one turn together, and caps a batch at 256 appends', async () => {
     const db = new FakeDatabase();
     const commit = db.groupCommit();
-    const all = Array.from({ length: 301 }, (_, i) => commit.submit(append(`t-${i}`, 's')));
+    const all = Array.from({ length: 301 }, (_, i) => commit.submit(append(`t-${i}`, 's'), SMALL));
     await until(() => db.sent().length === 1);
     expect(db.sent()[0]).toHaveLength(256);
     db.answer(0);
@@ -44,8 +44,8 @@ describe('GroupCommit', () => {
   it('sends a busy tenant\'s appends again in a batch of their own that waits, while the others go on', async () => {
     const db = new FakeDatabase({ busy: new Set(['t-hot']) });
     const commit = db.groupCommit();
-    const hot = commit.submit(append('t-hot', 'h'));
-    const calm = commit.submit(append('t-calm', 'c'));
+    const hot = commit.submit(append('t-hot', 'h'), SMALL);
+    const calm = commit.submit(append('t-calm', 'c'), SMALL);
     await until(() => db.sent().length === 1);
     db.answer(0);
     expect((await calm)['stream']).toBe('t-calm/c');
@@ -53,7 +53,7 @@ describe('GroupCommit', () => {
     expect(db.waits()).toEqual([false, true]);
     expect(db.sent()[1]).toEqual(['t-hot/h']);
     // While the hot tenant's batch waits for its lock, the others' appends go on.
-    const later = commit.submit(append('t-calm', 'd'));
+    const later = commit.submit(append('t-calm', 'd'), SMALL);
     await until(() => db.sent().length === 3);
     expect(db.waits()[2]).toBe(false);
     db.answer(2);
@@ -65,9 +65,9 @@ describe('GroupCommit', () => {
   it('retries a batch that failed on data append by append, so only that append fails', async () => {
     const db = new FakeDatabase({ refuse: 't-2/bad' });
     const commit = db.groupCommit();
-    const first = commit.submit(append('t-1', 'a'));
+    const first = commit.submit(append('t-1', 'a'), SMALL);
     await until(() => db.sent().length === 1);
-    const rest = [append('t-1', 'b'), append('t-2', 'bad'), append('t-3', 'c')].map((a) => commit.submit(a).catch((e: unknown) => e));
+    const rest = [append('t-1', 'b'), append('t-2', 'bad'), append('t-3', 'c')].map((a) => commit.submit(a, SMALL).catch((e: unknown) => e));
     db.answer(0);
     await first;
     for (let i = 1; i <= 4; i++) {
@@ -84,7 +84,7 @@ describe('GroupCommit', () => {
   it('answers every append of a batch that lost its connection with that, not one by one', async () => {
     const db = new FakeDatabase({ unavailable: true });
     const commit = db.groupCommit();
-    const all = [append('t-1', 'a'), append('t-2', 'b')].map((a) => commit.submit(a).catch((e: unknown) => e));
+    const all = [append('t-1', 'a'), append('t-2', 'b')].map((a) => commit.submit(a, SMALL).catch((e: unknown) => e));
     await until(() => db.sent().length === 1);
     db.answer(0);
     for (const outcome of await Promise.all(all)) expect(outcome).toBeInstanceOf(StoreUnavailableError);
@@ -93,6 +93,9 @@ describe('GroupCommit', () => {
 });
 
 // ---- fixtures -------------------------------------------------------------------------
+
+/** What a small append weighs: far below a batch's byte cap. */
+const SMALL = 1_000;
 
 /** Batches the test answers one by one; each append's row names its stream. */
 class FakeDatabase {
